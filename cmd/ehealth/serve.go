@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/ehealthplus/ehealth/internal/ops"
+	"github.com/ehealthplus/ehealth/internal/rest"
+)
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address HOST:PORT")
+	db := fs.String("db", defaultDB, "database: sqlite:PATH or postgres://…")
+	baseURL := fs.String("base-url", "", "absolute URL of the FHIR base (default: from each request's Host, + /fhir)")
+	maxBody := fs.Int64("max-body", rest.DefaultMaxBodyBytes, "request size limit in bytes (413 above it)")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	svc, st, err := openService(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	api := rest.New(svc, rest.Config{BaseURL: *baseURL, MaxBodyBytes: *maxBody, Version: version}, log)
+	handler := ops.Handler(api.Handler(), svc, log)
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", *addr, err)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	log.Info("serving", "addr", ln.Addr().String(), "db", *db, "fhir", "http://"+ln.Addr().String()+"/fhir")
+	fmt.Fprintf(stdout, "eHealth+ FHIR server at http://%s/fhir\n", ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,201 @@
+package bulkload
+
+import (
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/ehealthplus/ehealth/internal/outcome"
+	"github.com/ehealthplus/ehealth/internal/resource"
+)
+
+// Loader loads files into the store behind a resource service.
+type Loader struct {
+	svc     *resource.Service
+	caller  resource.Caller
+	workers int
+	chunk   int
+
+	resources atomic.Int64 // resources written
+	bytes     atomic.Int64 // bytes of input read
+	mu        sync.Mutex
+	rejected  []Rejection
+}
+
+// Rejection is one file, entry or line that was not loaded, and why.
+type Rejection struct {
+	File   string
+	Where  string // "entry 3", "line 17", or "" for the whole file
+	Reason string
+}
+
+// Summary is the result of a load.
+type Summary struct {
+	Files     int
+	Resources int64 // resources written
+	Rejected  []Rejection
+}
+
+// Options configures a Loader.
+type Options struct {
+	Workers int    // concurrent files; 1 for stores with one writer
+	Chunk   int    // resources per transaction for NDJSON and collections; default 500
+	Writer  string // recorded as the writer of every version; default "import"
+}
+
+// New returns a loader writing through svc.
+func New(svc *resource.Service, opts Options) *Loader {
+	if opts.Workers < 1 {
+		opts.Workers = 1
+	}
+	if opts.Chunk < 1 {
+		opts.Chunk = 500
+	}
+	if opts.Writer == "" {
+		opts.Writer = "import"
+	}
+	return &Loader{svc: svc, caller: resource.Caller{Writer: opts.Writer}, workers: opts.Workers, chunk: opts.Chunk}
+}
+
+// Progress reports resources written and input bytes read so far.
+func (l *Loader) Progress() (resources, bytes int64) { return l.resources.Load(), l.bytes.Load() }
+
+// Files lists the loadable files under paths (files or directories), in
+// load order, with their total size. Files whose name contains "hospital"
+// or "practitioner" come first, as Synthea's provider bundles must.
+func Files(paths []string) ([]string, int64, error) {
+	var files []string
+	var total int64
+	for _, p := range paths {
+		err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() || !loadable(path) {
+				return nil
+			}
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			total += info.Size()
+			files = append(files, path)
+			return nil
+		})
+		if err != nil {
+			return nil, 0, fmt.Errorf("list %s: %w", p, err)
+		}
+	}
+	sort.SliceStable(files, func(i, j int) bool { return providerFile(files[i]) && !providerFile(files[j]) })
+	return files, total, nil
+}
+
+func loadable(path string) bool {
+	name := strings.TrimSuffix(strings.ToLower(filepath.Base(path)), ".gz")
+	return strings.HasSuffix(name, ".json") || strings.HasSuffix(name, ".ndjson")
+}
+
+func providerFile(path string) bool {
+	base := strings.ToLower(filepath.Base(path))
+	return strings.Contains(base, "hospital") || strings.Contains(base, "practitioner")
+}
+
+// Load loads files: provider files first, one at a time, then the rest by
+// the loader's workers. It stops early only when ctx is cancelled;
+// anything rejected is in the summary.
+func (l *Loader) Load(ctx context.Context, files []string) (Summary, error) {
+	first := 0
+	for first < len(files) && providerFile(files[first]) {
+		l.loadFile(ctx, files[first])
+		first++
+	}
+	work := make(chan string)
+	var wg sync.WaitGroup
+	for range l.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range work {
+				l.loadFile(ctx, f)
+			}
+		}()
+	}
+feed:
+	for _, f := range files[first:] {
+		select {
+		case work <- f:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return Summary{Files: len(files), Resources: l.resources.Load(), Rejected: l.rejected}, ctx.Err()
+}
+
+func (l *Loader) reject(file, where string, err error) {
+	reason := err.Error()
+	var oe *outcome.Error
+	if errors.As(err, &oe) && len(oe.Issues) > 0 {
+		msgs := make([]string, 0, len(oe.Issues))
+		for _, is := range oe.Issues {
+			m := is.Message
+			if is.Expression != "" {
+				m += " (at " + is.Expression + ")"
+			}
+			msgs = append(msgs, m)
+		}
+		reason = strings.Join(msgs, "; ")
+	}
+	l.mu.Lock()
+	l.rejected = append(l.rejected, Rejection{File: file, Where: where, Reason: reason})
+	l.mu.Unlock()
+}
+
+// loadFile loads one file, recording rejections.
+func (l *Loader) loadFile(ctx context.Context, path string) {
+	f, err := os.Open(path)
+	if err != nil {
+		l.reject(path, "", err)
+		return
+	}
+	defer f.Close()
+	var r io.Reader = &countingReader{r: f, n: &l.bytes}
+	if strings.HasSuffix(strings.ToLower(path), ".gz") {
+		gz, err := gzip.NewReader(r)
+		if err != nil {
+			l.reject(path, "", fmt.Errorf("gunzip: %w", err))
+			return
+		}
+		defer gz.Close()
+		r = gz
+	}
+	name := strings.TrimSuffix(strings.ToLower(path), ".gz")
+	if strings.HasSuffix(name, ".ndjson") {
+		l.loadNDJSON(ctx, path, r)
+		return
+	}
+	l.loadJSON(ctx, path, r)
+}
+
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}

@@ -1,0 +1,78 @@
+package layout
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/ehealthplus/ehealth/"
+
+// allowed lists, for each internal package (by path prefix under
+// internal/), the internal packages its non-test code may import. Anything
+// not listed is forbidden: dependencies point down, and only cmd/ and tests
+// choose a storage driver.
+var allowed = map[string][]string{
+	"outcome":     {},
+	"fhir":        {},
+	"terminology": {"fhir"},
+	"validate":    {"fhir", "outcome", "terminology"},
+	"store":       {"outcome", "store"},
+	"resource":    {"fhir", "outcome", "store"},
+	"rest":        {"fhir", "outcome", "resource", "store"},
+	"bulkload":    {"fhir", "outcome", "resource"},
+	"ops":         {},
+	"layout":      {},
+}
+
+func TestDependencyRules(t *testing.T) {
+	root := ".." // internal/
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		pkg := strings.TrimPrefix(filepath.ToSlash(filepath.Dir(path)), "../")
+		for _, imp := range f.Imports {
+			p := strings.Trim(imp.Path.Value, `"`)
+			if !strings.HasPrefix(p, module) {
+				continue
+			}
+			dep := strings.TrimPrefix(p, module)
+			if !strings.HasPrefix(dep, "internal/") {
+				t.Errorf("%s imports %s: internal packages never import cmd/", path, p)
+				continue
+			}
+			if !mayImport(pkg, strings.TrimPrefix(dep, "internal/")) {
+				t.Errorf("%s imports %s, which the dependency rules forbid", path, p)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// mayImport reports whether package pkg (relative to internal/) may import dep.
+func mayImport(pkg, dep string) bool {
+	top := strings.Split(pkg, "/")[0]
+	if strings.Split(dep, "/")[0] == top {
+		return true // within one package tree: drivers, generators, helpers
+	}
+	for _, a := range allowed[top] {
+		if dep == a {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,134 @@
+package resource
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ehealthplus/ehealth/internal/fhir"
+	"github.com/ehealthplus/ehealth/internal/outcome"
+	"github.com/ehealthplus/ehealth/internal/store"
+)
+
+// resolveReferences gives every POST entry its new id and rewrites, in
+// every entry's resource, references to an entry's fullUrl into the
+// entry's Type/id (https://hl7.org/fhir/R4/bundle.html#references).
+// A urn:uuid: or urn:oid: reference naming no entry is an error.
+func (s *Service) resolveReferences(entries []*entry) error {
+	local := map[string]string{}
+	for _, e := range entries {
+		if e.method == "POST" {
+			e.target.id = s.newID()
+		}
+		if e.fullURL == "" || (e.method != "POST" && e.method != "PUT") || e.target.id == "" {
+			continue
+		}
+		if _, dup := local[e.fullURL]; dup {
+			return outcome.At(outcome.Invalid, e.path()+".fullUrl", "fullUrl %q appears in more than one entry", e.fullURL)
+		}
+		local[e.fullURL] = e.target.typ + "/" + e.target.id
+	}
+	for _, e := range entries {
+		if e.resource == nil {
+			continue
+		}
+		if err := rewrite(e.resource, local, e.path()+".resource"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rewrite replaces Reference.reference values found in local, walking the
+// whole resource (contained resources and extensions too).
+func rewrite(node any, local map[string]string, path string) error {
+	switch n := node.(type) {
+	case map[string]any:
+		for k, v := range n {
+			if ref, ok := v.(string); ok && k == "reference" {
+				target, err := localTarget(ref, local)
+				if err != nil {
+					return outcome.At(outcome.Invalid, path+"."+k, "%v", err)
+				}
+				if target != "" {
+					n[k] = target
+				}
+				continue
+			}
+			if err := rewrite(v, local, path+"."+k); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for i, v := range n {
+			if err := rewrite(v, local, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// localTarget resolves ref against the bundle's fullUrls, keeping a
+// #fragment; "" means ref is not bundle-local.
+func localTarget(ref string, local map[string]string) (string, error) {
+	base, frag, _ := strings.Cut(ref, "#")
+	if t, ok := local[base]; ok {
+		if frag != "" {
+			return t + "#" + frag, nil
+		}
+		return t, nil
+	}
+	if strings.HasPrefix(base, "urn:uuid:") || strings.HasPrefix(base, "urn:oid:") {
+		return "", fmt.Errorf("reference %q names no entry of the transaction", ref)
+	}
+	return "", nil
+}
+
+// binaryPatch takes the JSON Patch document out of a PATCH entry's Binary
+// (https://hl7.org/fhir/R4/http.html#patch in a transaction).
+func binaryPatch(res map[string]any) ([]byte, error) {
+	if rt, _ := res["resourceType"].(string); rt != "Binary" {
+		return nil, fmt.Errorf("a PATCH entry carries its JSON Patch as a Binary, not a %s", rt)
+	}
+	ct, _ := res["contentType"].(string)
+	if !strings.HasPrefix(ct, "application/json-patch+json") {
+		return nil, fmt.Errorf("a PATCH entry's Binary must be application/json-patch+json, not %q", ct)
+	}
+	data, _ := res["data"].(string)
+	patch, err := base64.StdEncoding.DecodeString(data)
+	if err != nil {
+		return nil, fmt.Errorf("the Binary's data is not base64: %w", err)
+	}
+	return patch, nil
+}
+
+// decodeBody parses a stored version's resource.
+func decodeBody(v store.Version) (map[string]any, error) {
+	res, err := fhir.Parse(v.Body)
+	if err != nil {
+		return nil, outcome.Wrap(outcome.Internal, fmt.Sprintf("decode stored %s/%s/_history/%d", v.Type, v.ID, v.VersionID), err)
+	}
+	return res, nil
+}
+
+// NotModified applies If-None-Match and If-Modified-Since to a read: true
+// when the client's copy is current.
+func NotModified(v store.Version, ifNoneMatch, ifModifiedSince string) bool {
+	if ifNoneMatch != "" {
+		if n, err := ParseETag(ifNoneMatch); err == nil && n == v.VersionID {
+			return true
+		}
+		return ifNoneMatch == "*"
+	}
+	if ifModifiedSince != "" {
+		t, err := http.ParseTime(ifModifiedSince)
+		if err != nil {
+			t, err = time.Parse(time.RFC3339, ifModifiedSince)
+		}
+		return err == nil && !v.Updated.Truncate(time.Second).After(t)
+	}
+	return false
+}

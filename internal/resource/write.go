@@ -1,0 +1,272 @@
+package resource
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ehealthplus/ehealth/internal/fhir"
+	"github.com/ehealthplus/ehealth/internal/outcome"
+	"github.com/ehealthplus/ehealth/internal/store"
+)
+
+// maxRaceRetries bounds how often an unconditional update is retried when a
+// concurrent writer got in first.
+const maxRaceRetries = 8
+
+// Create stores res as a new resource with a server-assigned id
+// (https://hl7.org/fhir/R4/http.html#create). Any id in res is replaced.
+func (s *Service) Create(ctx context.Context, c Caller, typ string, res map[string]any) (store.Version, error) {
+	if err := s.prevalidate(typ, "", res); err != nil {
+		return store.Version{}, err
+	}
+	var v store.Version
+	id := s.newID()
+	err := s.store.Write(ctx, func(tx store.Tx) error {
+		var err error
+		v, err = s.create(ctx, tx, c, typ, id, res, true)
+		return err
+	})
+	return v, err
+}
+
+// Update stores res as the new current version of typ/id, creating it when
+// it does not exist (update-as-create with a client-assigned id). ifMatch > 0
+// requires the current version to be ifMatch (412 otherwise). created reports
+// whether the resource was new.
+func (s *Service) Update(ctx context.Context, c Caller, typ, id string, res map[string]any, ifMatch int64) (v store.Version, created bool, err error) {
+	if err := s.prevalidate(typ, id, res); err != nil {
+		return store.Version{}, false, err
+	}
+	for attempt := 0; ; attempt++ {
+		err = s.store.Write(ctx, func(tx store.Tx) error {
+			v, created, err = s.update(ctx, tx, c, typ, id, res, ifMatch, true)
+			return err
+		})
+		if ifMatch > 0 || !outcome.Is(err, outcome.Conflict) || attempt >= maxRaceRetries {
+			return v, created, err
+		}
+	}
+}
+
+// Delete marks typ/id deleted (https://hl7.org/fhir/R4/http.html#delete);
+// history keeps every version. Deleting a deleted resource changes nothing
+// and succeeds.
+func (s *Service) Delete(ctx context.Context, c Caller, typ, id string, ifMatch int64) (v store.Version, err error) {
+	for attempt := 0; ; attempt++ {
+		err = s.store.Write(ctx, func(tx store.Tx) error {
+			v, err = s.delete(ctx, tx, c, typ, id, ifMatch)
+			return err
+		})
+		if ifMatch > 0 || !outcome.Is(err, outcome.Conflict) || attempt >= maxRaceRetries {
+			return v, err
+		}
+	}
+}
+
+// Patch applies a JSON Patch document (RFC 6902) to the current version of
+// typ/id and stores the result as a new version after validation
+// (https://hl7.org/fhir/R4/http.html#patch).
+func (s *Service) Patch(ctx context.Context, c Caller, typ, id string, patch []byte, ifMatch int64) (v store.Version, err error) {
+	for attempt := 0; ; attempt++ {
+		err = s.store.Write(ctx, func(tx store.Tx) error {
+			v, err = s.patch(ctx, tx, c, typ, id, patch, ifMatch)
+			return err
+		})
+		if ifMatch > 0 || !outcome.Is(err, outcome.Conflict) || attempt >= maxRaceRetries {
+			return v, err
+		}
+	}
+}
+
+// create stores res at id; validated says the caller validated it already
+// (outside the transaction, so a single-writer store is not held up).
+func (s *Service) create(ctx context.Context, tx store.Tx, c Caller, typ, id string, res map[string]any, validated bool) (store.Version, error) {
+	if err := checkBody(typ, "", res); err != nil {
+		return store.Version{}, err
+	}
+	res["id"] = id
+	return s.put(ctx, tx, c, res, store.MethodCreate, 0, !validated)
+}
+
+func (s *Service) update(ctx context.Context, tx store.Tx, c Caller, typ, id string, res map[string]any, ifMatch int64, validated bool) (store.Version, bool, error) {
+	if err := checkType(typ); err != nil {
+		return store.Version{}, false, err
+	}
+	if err := checkID(id); err != nil {
+		return store.Version{}, false, err
+	}
+	if err := checkBody(typ, id, res); err != nil {
+		return store.Version{}, false, err
+	}
+	cur, deleted, err := currentVersion(ctx, tx, typ, id)
+	if err != nil {
+		return store.Version{}, false, err
+	}
+	if err := checkIfMatch(typ, id, cur, ifMatch); err != nil {
+		return store.Version{}, false, err
+	}
+	// A resource that does not exist, or was deleted, is created anew; its
+	// version ids carry on from the history.
+	created := cur == 0 || deleted
+	method := store.MethodUpdate
+	if created {
+		method = store.MethodCreate
+	}
+	v, err := s.put(ctx, tx, c, res, method, cur, !validated)
+	if err != nil && ifMatch > 0 && outcome.Is(err, outcome.Conflict) {
+		return v, false, preconditionFailed(typ, id, ifMatch)
+	}
+	return v, created, err
+}
+
+func (s *Service) delete(ctx context.Context, tx store.Tx, c Caller, typ, id string, ifMatch int64) (store.Version, error) {
+	if err := checkType(typ); err != nil {
+		return store.Version{}, err
+	}
+	cur, err := tx.Read(ctx, typ, id)
+	if err != nil {
+		return store.Version{}, err
+	}
+	if err := checkIfMatch(typ, id, cur.VersionID, ifMatch); err != nil {
+		return store.Version{}, err
+	}
+	if cur.Deleted {
+		return cur, nil
+	}
+	v := &store.Version{
+		Type: typ, ID: id, VersionID: cur.VersionID + 1, Updated: s.stamp(),
+		Deleted: true, Method: store.MethodDelete, Writer: c.Writer, PatientKey: cur.PatientKey,
+	}
+	if err := tx.Put(ctx, v, cur.VersionID); err != nil {
+		if ifMatch > 0 && outcome.Is(err, outcome.Conflict) {
+			return store.Version{}, preconditionFailed(typ, id, ifMatch)
+		}
+		return store.Version{}, err
+	}
+	return *v, nil
+}
+
+func (s *Service) patch(ctx context.Context, tx store.Tx, c Caller, typ, id string, patch []byte, ifMatch int64) (store.Version, error) {
+	if err := checkType(typ); err != nil {
+		return store.Version{}, err
+	}
+	cur, err := tx.Read(ctx, typ, id)
+	if err != nil {
+		return store.Version{}, err
+	}
+	if cur.Deleted {
+		return store.Version{}, goneError(typ, id, cur.VersionID)
+	}
+	if err := checkIfMatch(typ, id, cur.VersionID, ifMatch); err != nil {
+		return store.Version{}, err
+	}
+	res, err := applyJSONPatch(cur.Body, patch)
+	if err != nil {
+		return store.Version{}, err
+	}
+	if err := checkBody(typ, id, res); err != nil {
+		return store.Version{}, err
+	}
+	v, err := s.put(ctx, tx, c, res, store.MethodPatch, cur.VersionID, true)
+	if err != nil && ifMatch > 0 && outcome.Is(err, outcome.Conflict) {
+		return v, preconditionFailed(typ, id, ifMatch)
+	}
+	return v, err
+}
+
+// put validates res (unless the caller already did, outside the
+// transaction), stamps its meta and appends it as version expect+1.
+func (s *Service) put(ctx context.Context, tx store.Tx, c Caller, res map[string]any, method store.Method, expect int64, validate bool) (store.Version, error) {
+	if validate {
+		if err := s.validator.Validate(res); err != nil {
+			return store.Version{}, err
+		}
+	}
+	typ, _ := res["resourceType"].(string)
+	id, _ := res["id"].(string)
+	v := &store.Version{
+		Type: typ, ID: id, VersionID: expect + 1, Updated: s.stamp(),
+		Method: method, Writer: c.Writer, PatientKey: patientKey(res),
+	}
+	setMeta(res, v.VersionID, v.Updated)
+	body, err := fhir.Marshal(res)
+	if err != nil {
+		return store.Version{}, outcome.Wrap(outcome.Internal, fmt.Sprintf("encode %s/%s", typ, id), err)
+	}
+	v.Body = body
+	if err := tx.Put(ctx, v, expect); err != nil {
+		return store.Version{}, err
+	}
+	return *v, nil
+}
+
+// prevalidate checks res is a valid resource of typ (with id, on update)
+// before any transaction opens.
+func (s *Service) prevalidate(typ, id string, res map[string]any) error {
+	if id != "" {
+		if err := checkID(id); err != nil {
+			return err
+		}
+	}
+	if err := checkBody(typ, id, res); err != nil {
+		return err
+	}
+	if id == "" {
+		// The server assigns the id; validate what will be stored.
+		res["id"] = "pending"
+		defer delete(res, "id")
+	}
+	return s.validator.Validate(res)
+}
+
+// currentVersion returns the current version id of typ/id (0 when it does
+// not exist) and whether that version is a delete marker.
+func currentVersion(ctx context.Context, tx store.Tx, typ, id string) (int64, bool, error) {
+	cur, err := tx.Read(ctx, typ, id)
+	if outcome.Is(err, outcome.NotFound) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	return cur.VersionID, cur.Deleted, nil
+}
+
+func checkIfMatch(typ, id string, current, ifMatch int64) error {
+	if ifMatch > 0 && current != ifMatch {
+		return preconditionFailed(typ, id, ifMatch)
+	}
+	return nil
+}
+
+func preconditionFailed(typ, id string, ifMatch int64) error {
+	return outcome.New(outcome.PreconditionFailed, "%s/%s is not at version %d (If-Match)", typ, id, ifMatch)
+}
+
+// setMeta records the version id and time in res.meta, keeping the client's
+// other meta elements (profile, security, tag, source).
+func setMeta(res map[string]any, versionID int64, updated time.Time) {
+	meta, _ := res["meta"].(map[string]any)
+	if meta == nil {
+		meta = map[string]any{}
+		res["meta"] = meta
+	}
+	meta["versionId"] = fmt.Sprint(versionID)
+	meta["lastUpdated"] = FormatInstant(updated)
+}
+
+// FormatInstant formats t as a FHIR instant with millisecond precision or
+// more where the time carries it.
+func FormatInstant(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000000Z07:00")
+}
+
+// patientKey is the patient compartment a resource's rows belong to: the
+// first patient it refers to through the compartment definition.
+func patientKey(res map[string]any) string {
+	if refs := fhir.PatientRefs(res); len(refs) > 0 {
+		return refs[0]
+	}
+	return ""
+}

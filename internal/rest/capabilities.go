@@ -1,0 +1,69 @@
+package rest
+
+import (
+	"net/http"
+
+	"github.com/ehealthplus/ehealth/internal/fhir"
+)
+
+// capabilities serves GET /fhir/metadata: a CapabilityStatement stating
+// exactly what this server implements (https://hl7.org/fhir/R4/http.html#capabilities).
+func (a *API) capabilities(w http.ResponseWriter, r *http.Request) {
+	if _, err := responseType(r); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.writeJSON(w, r, http.StatusOK, a.capabilityStatement(a.baseURL(r)))
+}
+
+func (a *API) capabilityStatement(base string) map[string]any {
+	interactions := []any{}
+	for _, code := range []string{"read", "vread", "update", "patch", "delete", "history-instance", "history-type", "create"} {
+		interactions = append(interactions, map[string]any{"code": code})
+	}
+	validate := map[string]any{"name": "validate", "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate"}
+	resources := []any{}
+	for _, t := range fhir.ResourceTypes() {
+		resources = append(resources, map[string]any{
+			"type":              t,
+			"profile":           "http://hl7.org/fhir/StructureDefinition/" + t,
+			"interaction":       interactions,
+			"versioning":        "versioned-update",
+			"readHistory":       true,
+			"updateCreate":      true,
+			"conditionalCreate": false,
+			"conditionalRead":   "modified-since",
+			"conditionalUpdate": false,
+			"conditionalDelete": "not-supported",
+			"operation":         []any{validate},
+		})
+	}
+	version := a.cfg.Version
+	if version == "" {
+		version = "dev"
+	}
+	return map[string]any{
+		"resourceType": "CapabilityStatement",
+		"status":       "active",
+		"date":         "2026-11-29",
+		"publisher":    "eHealth+",
+		"kind":         "instance",
+		"software":     map[string]any{"name": "eHealth+", "version": version},
+		"implementation": map[string]any{
+			"description": "eHealth+ FHIR R4 server",
+			"url":         base,
+		},
+		"fhirVersion": "4.0.1",
+		"format":      []any{"application/fhir+json", "json"},
+		"patchFormat": []any{"application/json-patch+json"},
+		"rest": []any{map[string]any{
+			"mode":     "server",
+			"resource": resources,
+			"interaction": []any{
+				map[string]any{"code": "transaction"},
+				map[string]any{"code": "batch"},
+				map[string]any{"code": "history-system"},
+			},
+		}},
+	}
+}

@@ -1,0 +1,178 @@
+package rest
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/ehealthplus/ehealth/internal/fhir"
+	"github.com/ehealthplus/ehealth/internal/outcome"
+	"github.com/ehealthplus/ehealth/internal/resource"
+	"github.com/ehealthplus/ehealth/internal/store"
+)
+
+// History page sizes.
+const (
+	defaultHistoryCount = 50
+	maxHistoryCount     = 1000
+)
+
+// pageParam carries the opaque history paging cursor.
+const pageParam = "_page"
+
+// history serves GET [base]/_history, [type]/_history and
+// [type]/[id]/_history (https://hl7.org/fhir/R4/http.html#history).
+func (a *API) history(w http.ResponseWriter, r *http.Request) {
+	if _, err := responseType(r); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	q, err := historyQuery(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	ctx, c := r.Context(), a.caller(r)
+	versions, err := a.svc.History(ctx, c, q)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	total, err := a.svc.CountHistory(ctx, c, q)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	base := a.baseURL(r)
+	page := q.Count - 1 // the query asks for one more row than the page
+	entries := make([]any, 0, page)
+	var last int64
+	more := false
+	for v, err := range versions {
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		if len(entries) == page {
+			more = true
+			break
+		}
+		e, err := historyEntry(base, v)
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		entries = append(entries, e)
+		last = v.Seq
+	}
+	links := []any{map[string]any{"relation": "self", "url": base + r.URL.RequestURI()[len("/fhir"):]}}
+	if more {
+		links = append(links, map[string]any{"relation": "next", "url": nextPage(base, r, last)})
+	}
+	a.writeJSON(w, r, http.StatusOK, map[string]any{
+		"resourceType": "Bundle", "type": "history", "total": total, "link": links, "entry": entries,
+	})
+}
+
+func historyQuery(r *http.Request) (store.HistoryQuery, error) {
+	p := r.URL.Query()
+	q := store.HistoryQuery{Type: r.PathValue("type"), ID: r.PathValue("id"), Count: defaultHistoryCount}
+	if s := p.Get("_count"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return q, outcome.New(outcome.Invalid, "_count=%s must be a positive integer", s)
+		}
+		q.Count = min(n, maxHistoryCount)
+	}
+	if s := p.Get("_since"); s != "" {
+		t, err := parseInstant(s)
+		if err != nil {
+			return q, outcome.New(outcome.Invalid, "_since=%s: %v", s, err)
+		}
+		q.Since = t
+	}
+	if s := p.Get("_at"); s != "" {
+		from, to, err := parseDateRange(s)
+		if err != nil {
+			return q, outcome.New(outcome.Invalid, "_at=%s: %v", s, err)
+		}
+		q.AtFrom, q.AtTo = from, to
+	}
+	if s := p.Get(pageParam); s != "" {
+		b, err := base64.RawURLEncoding.DecodeString(s)
+		n, err2 := strconv.ParseInt(string(b), 10, 64)
+		if err != nil || err2 != nil || n < 1 {
+			return q, outcome.New(outcome.Invalid, "%s is not a paging cursor of this server", pageParam)
+		}
+		q.Before = n
+	}
+	// Ask the store for one more than the page, to know whether a next page exists.
+	q.Count++
+	return q, nil
+}
+
+// nextPage is the link to the page after the version with Seq last.
+func nextPage(base string, r *http.Request, last int64) string {
+	p := r.URL.Query()
+	p.Set(pageParam, base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(last, 10))))
+	path := r.URL.Path[len("/fhir"):]
+	return base + path + "?" + p.Encode()
+}
+
+// historyEntry is one Bundle.entry of a history Bundle.
+func historyEntry(base string, v store.Version) (map[string]any, error) {
+	full := fmt.Sprintf("%s/%s/%s", base, v.Type, v.ID)
+	e := map[string]any{"fullUrl": full}
+	req := map[string]any{"url": v.Type + "/" + v.ID}
+	status := "200 OK"
+	switch v.Method {
+	case store.MethodCreate:
+		req["method"], req["url"], status = "POST", v.Type, "201 Created"
+	case store.MethodDelete:
+		req["method"], status = "DELETE", "204 No Content"
+	case store.MethodPatch:
+		req["method"] = "PATCH"
+	default:
+		req["method"] = "PUT"
+	}
+	if !v.Deleted {
+		res, err := fhir.Parse(v.Body)
+		if err != nil {
+			return nil, outcome.Wrap(outcome.Internal, "decode stored "+full, err)
+		}
+		e["resource"] = res
+	}
+	e["request"] = req
+	e["response"] = map[string]any{"status": status, "etag": resource.ETag(v.VersionID), "lastModified": resource.FormatInstant(v.Updated)}
+	return e, nil
+}
+
+// parseInstant reads a FHIR instant or dateTime (a date means its start, UTC).
+func parseInstant(s string) (time.Time, error) {
+	from, _, err := parseDateRange(s)
+	return from, err
+}
+
+// parseDateRange reads a FHIR date or dateTime of any precision into the
+// period it covers, [from, to).
+func parseDateRange(s string) (time.Time, time.Time, error) {
+	layouts := []struct {
+		layout string
+		step   func(time.Time) time.Time
+	}{
+		{time.RFC3339Nano, func(t time.Time) time.Time { return t.Add(time.Millisecond) }},
+		{"2006-01-02T15:04:05Z07:00", func(t time.Time) time.Time { return t.Add(time.Second) }},
+		{"2006-01-02T15:04Z07:00", func(t time.Time) time.Time { return t.Add(time.Minute) }},
+		{"2006-01-02", func(t time.Time) time.Time { return t.AddDate(0, 0, 1) }},
+		{"2006-01", func(t time.Time) time.Time { return t.AddDate(0, 1, 0) }},
+		{"2006", func(t time.Time) time.Time { return t.AddDate(1, 0, 0) }},
+	}
+	for _, l := range layouts {
+		if t, err := time.Parse(l.layout, s); err == nil {
+			return t.UTC(), l.step(t).UTC(), nil
+		}
+	}
+	return time.Time{}, time.Time{}, fmt.Errorf("not a FHIR date or dateTime")
+}

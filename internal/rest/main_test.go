@@ -1,0 +1,182 @@
+package rest_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ehealthplus/ehealth/internal/fhir"
+	"github.com/ehealthplus/ehealth/internal/resource"
+	"github.com/ehealthplus/ehealth/internal/rest"
+	"github.com/ehealthplus/ehealth/internal/store"
+	"github.com/ehealthplus/ehealth/internal/store/postgres"
+	"github.com/ehealthplus/ehealth/internal/store/postgres/pgtest"
+	"github.com/ehealthplus/ehealth/internal/store/sqlite"
+	"github.com/ehealthplus/ehealth/internal/terminology"
+	"github.com/ehealthplus/ehealth/internal/validate"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// backend opens one kind of store for a test.
+type backend struct {
+	name string
+	open func(t *testing.T) store.Store
+}
+
+var backends = []backend{
+	{"sqlite", func(t *testing.T) store.Store {
+		st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}},
+	{"postgres", func(t *testing.T) store.Store {
+		st, err := postgres.Open(context.Background(), pgtest.DSN(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}},
+}
+
+// forEachBackend runs fn against a fresh server on every backend, with a
+// request size limit of 1 MiB.
+func forEachBackend(t *testing.T, fn func(t *testing.T, s *server)) {
+	t.Helper()
+	forEachBackendLimit(t, 1<<20, fn)
+}
+
+// forEachBackendLimit is forEachBackend with the given request size limit.
+func forEachBackendLimit(t *testing.T, limit int64, fn func(t *testing.T, s *server)) {
+	t.Helper()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			fn(t, newServer(t, b.open(t), limit))
+		})
+	}
+}
+
+// server is a FHIR API over a test store.
+type server struct {
+	t   *testing.T
+	svc *resource.Service
+	srv *httptest.Server
+}
+
+var terms *terminology.Tables
+
+func newServer(t *testing.T, st store.Store, limit int64) *server {
+	t.Helper()
+	ctx := context.Background()
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if terms == nil {
+		var err error
+		if terms, err = terminology.Load(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	svc := resource.New(st, validate.New(terms))
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	api := rest.New(svc, rest.Config{MaxBodyBytes: limit}, log)
+	hs := httptest.NewServer(api.Handler())
+	t.Cleanup(hs.Close)
+	return &server{t: t, svc: svc, srv: hs}
+}
+
+// response is an HTTP answer with its body parsed when it is JSON.
+type response struct {
+	status int
+	header http.Header
+	body   map[string]any
+	raw    []byte
+}
+
+// do sends a request; body may be a map (sent as FHIR JSON), a string or nil.
+func (s *server) do(method, path string, body any, headers ...string) response {
+	s.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, s.srv.URL+path, rd)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/fhir+json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	r := response{status: resp.StatusCode, header: resp.Header, raw: raw}
+	if len(raw) > 0 && strings.Contains(resp.Header.Get("Content-Type"), "json") {
+		if r.body, err = fhir.Parse(raw); err != nil {
+			s.t.Fatalf("%s %s: response is not JSON: %v\n%s", method, path, err, raw)
+		}
+	}
+	return r
+}
+
+// must checks the status and returns the response.
+func (r response) must(t *testing.T, status int) response {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d; body: %s", r.status, status, r.raw)
+	}
+	return r
+}
+
+// expressions lists every issue expression of an OperationOutcome body.
+func (r response) expressions() []string {
+	var out []string
+	issues, _ := r.body["issue"].([]any)
+	for _, is := range issues {
+		m, _ := is.(map[string]any)
+		ex, _ := m["expression"].([]any)
+		for _, e := range ex {
+			out = append(out, e.(string))
+		}
+	}
+	return out
+}
+
+// obj parses a JSON literal for a test.
+func obj(t *testing.T, s string) map[string]any {
+	t.Helper()
+	m, err := fhir.Parse([]byte(s))
+	if err != nil {
+		t.Fatalf("bad test JSON: %v\n%s", err, s)
+	}
+	return m
+}

@@ -1,0 +1,70 @@
+package rest
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/ehealthplus/ehealth/internal/resource"
+)
+
+// Config configures the FHIR API.
+type Config struct {
+	// BaseURL is the absolute URL of the FHIR base, e.g.
+	// "https://ehr.example.hk/fhir"; empty means derived from each request.
+	BaseURL string
+	// MaxBodyBytes limits request bodies (413 above it); 0 means 64 MiB.
+	MaxBodyBytes int64
+	// Writer names the writer recorded on versions written through this API
+	// until callers authenticate.
+	Writer string
+	// Version is the software version stated in the CapabilityStatement.
+	Version string
+}
+
+// DefaultMaxBodyBytes is the default request size limit.
+const DefaultMaxBodyBytes = 64 << 20
+
+// API is the FHIR HTTP API.
+type API struct {
+	svc *resource.Service
+	cfg Config
+	log *slog.Logger
+}
+
+// New returns the API over svc.
+func New(svc *resource.Service, cfg Config, log *slog.Logger) *API {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.Writer == "" {
+		cfg.Writer = "anonymous"
+	}
+	return &API{svc: svc, cfg: cfg, log: log}
+}
+
+// Handler returns the HTTP handler serving the FHIR base at /fhir, with
+// request ids, panic recovery and the size limit around every route.
+func (a *API) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /fhir/metadata", a.capabilities)
+	mux.HandleFunc("POST /fhir", a.bundle)
+	mux.HandleFunc("POST /fhir/{$}", a.bundle)
+	mux.HandleFunc("GET /fhir/_history", a.history)
+	mux.HandleFunc("GET /fhir/{type}/_history", a.history)
+	mux.HandleFunc("GET /fhir/{type}/{id}/_history", a.history)
+	mux.HandleFunc("GET /fhir/{type}/{id}/_history/{vid}", a.vread)
+	mux.HandleFunc("GET /fhir/{type}/{id}", a.read)
+	mux.HandleFunc("GET /fhir/{type}", a.search)
+	mux.HandleFunc("POST /fhir/{type}", a.create)
+	mux.HandleFunc("POST /fhir/{type}/{op}", a.typeOperation)
+	mux.HandleFunc("PUT /fhir/{type}/{id}", a.update)
+	mux.HandleFunc("DELETE /fhir/{type}/{id}", a.delete)
+	mux.HandleFunc("PATCH /fhir/{type}/{id}", a.patch)
+	mux.HandleFunc("/fhir/", a.notFound)
+	return a.middleware(mux)
+}
+
+// caller is who makes the request.
+func (a *API) caller(*http.Request) resource.Caller {
+	return resource.Caller{Writer: a.cfg.Writer}
+}

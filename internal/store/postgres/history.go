@@ -1,0 +1,140 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"strconv"
+	"strings"
+
+	"github.com/ehealthplus/ehealth/internal/outcome"
+	"github.com/ehealthplus/ehealth/internal/store"
+)
+
+// historyBatch is how many rows one query of a History stream fetches. The
+// stream walks the result in keyset pages (seq < last seen): pgx drains a
+// result set when rows are closed early, so a stream that stopped in the
+// middle of one unbounded query would still read it all from the server.
+const historyBatch = 100
+
+// History streams versions newest first (by Seq), as q says. A stream holds
+// one pool connection while the consumer's loop body runs.
+func (s *Store) History(ctx context.Context, q store.HistoryQuery) iter.Seq2[store.Version, error] {
+	return func(yield func(store.Version, error) bool) {
+		if err := checkQuery(q); err != nil {
+			yield(store.Version{}, err)
+			return
+		}
+		before, left := q.Before, q.Count
+		for {
+			limit := historyBatch
+			if q.Count > 0 {
+				limit = min(limit, left)
+			}
+			n, last, stopped, err := s.historyPage(ctx, q, before, limit, yield)
+			if err != nil {
+				yield(store.Version{}, fmt.Errorf("postgres: history: %w", err))
+				return
+			}
+			left -= n
+			if stopped || n < limit || (q.Count > 0 && left == 0) {
+				return
+			}
+			before = last
+		}
+	}
+}
+
+// historyPage yields up to limit versions with seq < before (0: no bound)
+// and reports how many it yielded, the last seq, and whether the consumer stopped.
+func (s *Store) historyPage(ctx context.Context, q store.HistoryQuery, before int64, limit int,
+	yield func(store.Version, error) bool) (n int, last int64, stopped bool, err error) {
+	w := historyWhere(q, before)
+	sql := `SELECT ` + versionColumns + ` FROM resource_versions v` + w.sql() +
+		` ORDER BY v.seq DESC LIMIT ` + w.arg(limit)
+	rows, err := s.pool.Query(ctx, sql, w.args...)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		v, err := scanVersion(rows)
+		if err != nil {
+			return n, last, false, err
+		}
+		n, last = n+1, v.Seq
+		if !yield(v, nil) {
+			return n, last, true, nil
+		}
+	}
+	return n, last, false, rows.Err()
+}
+
+// CountHistory counts the versions History would return without Count and Before.
+func (s *Store) CountHistory(ctx context.Context, q store.HistoryQuery) (int64, error) {
+	if err := checkQuery(q); err != nil {
+		return 0, err
+	}
+	w := historyWhere(q, 0)
+	var n int64
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM resource_versions v`+w.sql(), w.args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("postgres: count history: %w", err)
+	}
+	return n, nil
+}
+
+func checkQuery(q store.HistoryQuery) error {
+	if q.ID != "" && q.Type == "" {
+		return outcome.New(outcome.Internal, "store: history of id %q needs a type", q.ID)
+	}
+	return nil
+}
+
+// where collects conditions and their numbered parameters.
+type where struct {
+	conds []string
+	args  []any
+}
+
+// arg adds a parameter and returns its placeholder.
+func (w *where) arg(v any) string {
+	w.args = append(w.args, v)
+	return "$" + strconv.Itoa(len(w.args))
+}
+
+func (w *where) sql() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+// historyWhere builds the conditions for q, with seq < before when before > 0.
+//
+// _at: a version was current at some moment of [AtFrom, AtTo) when it was
+// written before AtTo and no later version of the same resource was already
+// written by AtFrom.
+func historyWhere(q store.HistoryQuery, before int64) *where {
+	w := &where{}
+	add := func(format string, v any) { w.conds = append(w.conds, fmt.Sprintf(format, w.arg(v))) }
+	if q.Type != "" {
+		add("v.type = %s", q.Type)
+	}
+	if q.ID != "" {
+		add("v.id = %s", q.ID)
+	}
+	if !q.Since.IsZero() {
+		add("v.updated >= %s", q.Since)
+	}
+	if !q.AtTo.IsZero() {
+		add("v.updated < %s", q.AtTo)
+	}
+	if !q.AtFrom.IsZero() {
+		add(`NOT EXISTS (SELECT 1 FROM resource_versions w
+WHERE w.type = v.type AND w.id = v.id AND w.version_id > v.version_id AND w.updated <= %s)`, q.AtFrom)
+	}
+	if before > 0 {
+		add("v.seq < %s", before)
+	}
+	return w
+}

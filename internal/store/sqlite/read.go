@@ -1,0 +1,83 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ehealthplus/ehealth/internal/outcome"
+	"github.com/ehealthplus/ehealth/internal/store"
+)
+
+// querier is what reads need: the reader pool or the write transaction.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+const versionColumns = `v.seq, v.type, v.id, v.version_id, v.updated, v.deleted, v.method, v.writer, v.patient_key, v.body`
+
+const readCurrentSQL = `SELECT ` + versionColumns + `
+FROM resource_current c
+JOIN resource_versions v ON v.type = c.type AND v.id = c.id AND v.version_id = c.version_id
+WHERE c.type = ? AND c.id = ?`
+
+const readVersionSQL = `SELECT ` + versionColumns + `
+FROM resource_versions v
+WHERE v.type = ? AND v.id = ? AND v.version_id = ?`
+
+// Read returns the current version of a resource, which may be a delete marker.
+func (s *Store) Read(ctx context.Context, typ, id string) (store.Version, error) {
+	return read(ctx, s.readers, typ, id)
+}
+
+// ReadVersion returns one version of a resource.
+func (s *Store) ReadVersion(ctx context.Context, typ, id string, versionID int64) (store.Version, error) {
+	return readVersion(ctx, s.readers, typ, id, versionID)
+}
+
+func read(ctx context.Context, q querier, typ, id string) (store.Version, error) {
+	v, err := scanVersion(q.QueryRowContext(ctx, readCurrentSQL, typ, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Version{}, outcome.New(outcome.NotFound, "%s/%s is not known", typ, id)
+	}
+	if err != nil {
+		return store.Version{}, fmt.Errorf("sqlite: read %s/%s: %w", typ, id, err)
+	}
+	return v, nil
+}
+
+func readVersion(ctx context.Context, q querier, typ, id string, versionID int64) (store.Version, error) {
+	v, err := scanVersion(q.QueryRowContext(ctx, readVersionSQL, typ, id, versionID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Version{}, outcome.New(outcome.NotFound, "%s/%s/_history/%d is not known", typ, id, versionID)
+	}
+	if err != nil {
+		return store.Version{}, fmt.Errorf("sqlite: read %s/%s/_history/%d: %w", typ, id, versionID, err)
+	}
+	return v, nil
+}
+
+// scanVersion reads one row of versionColumns.
+func scanVersion(row interface{ Scan(...any) error }) (store.Version, error) {
+	var (
+		v       store.Version
+		updated int64
+		method  string
+	)
+	err := row.Scan(&v.Seq, &v.Type, &v.ID, &v.VersionID, &updated, &v.Deleted, &method, &v.Writer, &v.PatientKey, &v.Body)
+	if err != nil {
+		return store.Version{}, err
+	}
+	v.Updated = fromMicros(updated)
+	v.Method = store.Method(method)
+	return v, nil
+}
+
+// Times are stored as integer microseconds since the Unix epoch, UTC: exact,
+// compact and ordered, unlike SQLite's text dates.
+func toMicros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }

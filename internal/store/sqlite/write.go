@@ -1,0 +1,99 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/ehealthplus/ehealth/internal/store"
+	"github.com/ehealthplus/ehealth/internal/store/internal/putcheck"
+)
+
+// Write runs fn in one transaction on the single writer connection.
+// Concurrent callers wait (honouring ctx) for that connection, so they queue
+// rather than fail with SQLITE_BUSY. fn must not call s.Write itself: it
+// would wait for the connection it holds. If fn returns an error or panics,
+// everything it wrote is rolled back and the error (or panic) is passed on.
+func (s *Store) Write(ctx context.Context, fn func(store.Tx) error) (err error) {
+	sqlTx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin write: %w", err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			sqlTx.Rollback()
+		}
+	}()
+	if err := fn(&tx{tx: sqlTx}); err != nil {
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit write: %w", err)
+	}
+	committed = true
+	return nil
+}
+
+// tx is a [store.Tx] on the writer connection.
+type tx struct {
+	tx *sql.Tx
+}
+
+func (t *tx) Read(ctx context.Context, typ, id string) (store.Version, error) {
+	return read(ctx, t.tx, typ, id)
+}
+
+func (t *tx) ReadVersion(ctx context.Context, typ, id string, versionID int64) (store.Version, error) {
+	return readVersion(ctx, t.tx, typ, id, versionID)
+}
+
+const (
+	createCurrentSQL = `INSERT INTO resource_current (type, id, version_id, updated, deleted, patient_key)
+VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (type, id) DO NOTHING`
+	advanceCurrentSQL = `UPDATE resource_current SET version_id = ?, updated = ?, deleted = ?, patient_key = ?
+WHERE type = ? AND id = ? AND version_id = ?`
+	insertVersionSQL = `INSERT INTO resource_versions (type, id, version_id, updated, deleted, method, writer, patient_key, body)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`
+)
+
+// Put moves the current-version pointer from expect to v.VersionID (a
+// conditional write: no row moves if another version is current) and then
+// appends the version.
+func (t *tx) Put(ctx context.Context, v *store.Version, expect int64) error {
+	if err := putcheck.Validate(v, expect); err != nil {
+		return err
+	}
+	updated := toMicros(v.Updated)
+	var (
+		res sql.Result
+		err error
+	)
+	if expect == 0 {
+		res, err = t.tx.ExecContext(ctx, createCurrentSQL, v.Type, v.ID, v.VersionID, updated, v.Deleted, v.PatientKey)
+	} else {
+		res, err = t.tx.ExecContext(ctx, advanceCurrentSQL, v.VersionID, updated, v.Deleted, v.PatientKey, v.Type, v.ID, expect)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: put %s/%s: %w", v.Type, v.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlite: put %s/%s: %w", v.Type, v.ID, err)
+	} else if n != 1 {
+		return putcheck.Conflict(v, expect)
+	}
+	err = t.tx.QueryRowContext(ctx, insertVersionSQL, v.Type, v.ID, v.VersionID, updated, v.Deleted,
+		string(v.Method), v.Writer, v.PatientKey, bodyArg(v)).Scan(&v.Seq)
+	if err != nil {
+		return fmt.Errorf("sqlite: put %s/%s/_history/%d: %w", v.Type, v.ID, v.VersionID, err)
+	}
+	return nil
+}
+
+// bodyArg is the body column value: NULL for a delete marker.
+func bodyArg(v *store.Version) any {
+	if v.Deleted {
+		return nil
+	}
+	return v.Body
+}

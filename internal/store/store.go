@@ -1,0 +1,82 @@
+package store
+
+import (
+	"context"
+	"iter"
+	"time"
+)
+
+// Method is the interaction that produced a version.
+type Method string
+
+// The methods recorded on versions.
+const (
+	MethodCreate Method = "create"
+	MethodUpdate Method = "update"
+	MethodPatch  Method = "patch"
+	MethodDelete Method = "delete"
+)
+
+// Version is one immutable version of a resource.
+type Version struct {
+	Type       string    // resource type, e.g. "Patient"
+	ID         string    // logical id
+	VersionID  int64     // 1, 2, 3 … per resource
+	Updated    time.Time // when the version was written (UTC, microsecond precision)
+	Deleted    bool      // a delete marker; Body is nil
+	Method     Method    // the interaction that wrote it
+	Writer     string    // the server-recorded writer: client id or organisation
+	PatientKey string    // the patient compartment the row belongs to; "" for none
+	Body       []byte    // the resource as FHIR JSON, with meta.versionId and meta.lastUpdated set
+	Seq        int64     // store-assigned, increasing in write order; the history cursor
+}
+
+// Store is the storage contract. Methods return errors of kind
+// outcome.NotFound for unknown resources and versions, and outcome.Conflict
+// when a conditional write loses a race.
+type Store interface {
+	// Migrate brings the schema up to date.
+	Migrate(ctx context.Context) error
+	// Ping checks the database answers.
+	Ping(ctx context.Context) error
+	// Close releases the database.
+	Close() error
+
+	// Read returns the current version of a resource, which may be a delete marker.
+	Read(ctx context.Context, typ, id string) (Version, error)
+	// ReadVersion returns one version of a resource.
+	ReadVersion(ctx context.Context, typ, id string, versionID int64) (Version, error)
+	// History streams versions newest first (by Seq), as the query says.
+	History(ctx context.Context, q HistoryQuery) iter.Seq2[Version, error]
+	// CountHistory counts the versions History would return without Count and Before.
+	CountHistory(ctx context.Context, q HistoryQuery) (int64, error)
+
+	// Write runs fn in one database transaction: all its writes land or none
+	// do. On SQLite writes go through one writer, so concurrent callers queue
+	// instead of failing with SQLITE_BUSY.
+	Write(ctx context.Context, fn func(Tx) error) error
+}
+
+// Tx is a write transaction.
+type Tx interface {
+	// Read returns the current version as this transaction sees it.
+	Read(ctx context.Context, typ, id string) (Version, error)
+	// ReadVersion returns one version as this transaction sees it.
+	ReadVersion(ctx context.Context, typ, id string, versionID int64) (Version, error)
+	// Put appends v as the new current version of v.Type/v.ID. expect is the
+	// version id the caller read as current (0: the resource must not exist);
+	// if the current version differs, Put returns an outcome.Conflict error and
+	// writes nothing. v.VersionID must be expect+1. Put sets v.Seq.
+	Put(ctx context.Context, v *Version, expect int64) error
+}
+
+// HistoryQuery selects versions for _history at the instance, type or system level.
+type HistoryQuery struct {
+	Type   string    // "" for the whole system
+	ID     string    // "" for a type or the system; needs Type
+	Since  time.Time // _since: only versions updated at or after it (zero: no limit)
+	AtFrom time.Time // _at: only versions current at some moment in [AtFrom, AtTo) (zero: no limit)
+	AtTo   time.Time
+	Before int64 // paging cursor: only versions with Seq < Before (0: from the newest)
+	Count  int   // at most this many (0: no limit)
+}
