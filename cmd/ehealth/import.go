@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -99,6 +100,18 @@ func showProgress(l *bulkload.Loader, size int64, quiet bool, w io.Writer, start
 	}
 }
 
+var (
+	entryNumber = regexp.MustCompile(`entry \d+`)
+	indexNumber = regexp.MustCompile(`\[\d+\]`)
+)
+
+// reasonKind blurs entry numbers and indexes out of a rejection reason, so
+// the same problem in many entries is counted once.
+func reasonKind(reason string) string {
+	reason = entryNumber.ReplaceAllString(reason, "entry N")
+	return indexNumber.ReplaceAllString(reason, "[n]")
+}
+
 // report prints the summary: what was loaded, how fast, and what was
 // rejected and why, grouped by reason.
 func report(w io.Writer, sum bulkload.Summary, elapsed time.Duration) {
@@ -110,7 +123,8 @@ func report(w io.Writer, sum bulkload.Summary, elapsed time.Duration) {
 	}
 	byReason := map[string][]bulkload.Rejection{}
 	for _, r := range sum.Rejected {
-		byReason[r.Reason] = append(byReason[r.Reason], r)
+		reason := reasonKind(r.Reason)
+		byReason[reason] = append(byReason[reason], r)
 	}
 	reasons := make([]string, 0, len(byReason))
 	for r := range byReason {

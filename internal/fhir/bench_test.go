@@ -19,8 +19,13 @@ const benchObservation = `{"resourceType":"Observation","id":"bp","meta":{"versi
   {"code":{"coding":[{"system":"http://loinc.org","code":"8462-4","display":"Diastolic blood pressure"}]},
    "valueQuantity":{"value":60.5,"unit":"mmHg","system":"http://unitsofmeasure.org","code":"mm[Hg]"}}]}`
 
+// benchSimplePatient is a small Patient without narrative or contained resources.
+const benchSimplePatient = `{"resourceType":"Patient","id":"p2","identifier":[{"system":"urn:oid:1.2.3","value":"123"}],"active":true,
+ "name":[{"family":"Doe","given":["Jane"]}],"telecom":[{"system":"email","value":"jane@example.org"}],"gender":"female","birthDate":"1970-02-28",
+ "address":[{"line":["1 Main St"],"city":"Town","postalCode":"1000","country":"BE"}]}`
+
 func benchInputs() map[string][]byte {
-	return map[string][]byte{"Patient": []byte(validPatient), "Observation": []byte(benchObservation)}
+	return map[string][]byte{"Patient": []byte(validPatient), "PatientSimple": []byte(benchSimplePatient), "Observation": []byte(benchObservation)}
 }
 
 func BenchmarkParse(b *testing.B) {

@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -40,8 +41,17 @@ func MarshalIndent(res map[string]any, prefix, indent string) ([]byte, error) {
 type encoder struct {
 	ix   *modelIndex
 	buf  []byte
-	keys []string
+	keys []orderedKey // scratch space shared by nested objects
 }
+
+// orderedKey is a key with its rank: resourceType, then definition order,
+// then unknown keys (alphabetically).
+type orderedKey struct {
+	rank int
+	key  string
+}
+
+const unknownRank = 1 << 30
 
 // object writes obj; n is the model node of obj (nil when unknown or when obj
 // is a resource, whose node is found from its resourceType).
@@ -51,12 +61,26 @@ func (e *encoder) object(obj map[string]any, n *node) error {
 	}
 	start := len(e.keys)
 	for k := range obj {
-		e.keys = append(e.keys, k)
+		rank := unknownRank
+		if k == "resourceType" {
+			rank = -1
+		} else if n != nil {
+			if r, ok := n.order[k]; ok {
+				rank = r
+			}
+		}
+		e.keys = append(e.keys, orderedKey{rank, k})
 	}
 	keys := e.keys[start:]
-	slices.SortFunc(keys, func(a, b string) int { return compareKeys(n, a, b) })
+	slices.SortFunc(keys, func(a, b orderedKey) int {
+		if a.rank != b.rank {
+			return a.rank - b.rank
+		}
+		return strings.Compare(a.key, b.key)
+	})
 	e.buf = append(e.buf, '{')
-	for i, k := range keys {
+	for i, ok := range keys {
+		k := ok.key
 		if i > 0 {
 			e.buf = append(e.buf, ',')
 		}
@@ -75,38 +99,6 @@ func (e *encoder) object(obj map[string]any, n *node) error {
 	e.buf = append(e.buf, '}')
 	e.keys = e.keys[:start]
 	return nil
-}
-
-// compareKeys orders resourceType first, then known keys by definition
-// order, then unknown keys alphabetically.
-func compareKeys(n *node, a, b string) int {
-	if a == "resourceType" || b == "resourceType" {
-		return boolCmp(b == "resourceType", a == "resourceType")
-	}
-	if n != nil {
-		ia, oka := n.order[a]
-		ib, okb := n.order[b]
-		switch {
-		case oka && okb:
-			return ia - ib
-		case oka != okb:
-			return boolCmp(okb, oka)
-		}
-	}
-	if a < b {
-		return -1
-	}
-	return 1
-}
-
-func boolCmp(a, b bool) int {
-	if a == b {
-		return 0
-	}
-	if a {
-		return 1
-	}
-	return -1
 }
 
 func (e *encoder) value(v any, n *node) error {

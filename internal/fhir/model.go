@@ -146,14 +146,14 @@ type node struct {
 
 // field is one JSON key of a node.
 type field struct {
-	elem     *ElementDef
-	key      string // JSON key
-	typ      string // type code of this key (choice resolved)
-	primExt  bool   // "_x": the id/extension part of a primitive
-	child    *node  // node of the value, nil for primitives and resources
-	primitve bool
-	resource bool // type Resource: a nested resource
-	pos      int  // index of elem in node.elems
+	elem        *ElementDef
+	key         string // JSON key
+	typ         string // type code of this key (choice resolved)
+	primExt     bool   // "_x": the id/extension part of a primitive
+	child       *node  // node of the value, nil for primitives and resources
+	isPrimitive bool
+	resource    bool // type Resource: a nested resource
+	pos         int  // index of elem in node.elems
 }
 
 type modelIndex struct {
@@ -209,7 +209,7 @@ func buildIndex() *modelIndex {
 					links = append(links, pending{f, e.Path})
 				case e.ContentRef != "":
 					links = append(links, pending{f, e.ContentRef})
-				case !f.primitve && !f.resource:
+				case !f.isPrimitive && !f.resource:
 					links = append(links, pending{f, f.typ})
 				}
 			}
@@ -253,14 +253,14 @@ func (n *node) add(e *ElementDef, ix *modelIndex) []*field {
 			key = strings.TrimSuffix(name, "[x]") + strings.ToUpper(t[:1]) + t[1:]
 		}
 		f := &field{elem: e, key: key, typ: t, pos: pos, resource: t == "Resource"}
-		_, f.primitve = ix.primitives[t]
+		_, f.isPrimitive = ix.primitives[t]
 		n.fields[key] = f
 		n.order[key] = len(n.order)
 		out = append(out, f)
 		if e.IsChoice() && n.choices[strings.TrimSuffix(name, "[x]")] == nil {
 			n.choices[strings.TrimSuffix(name, "[x]")] = f
 		}
-		if f.primitve {
+		if f.isPrimitive {
 			x := &field{elem: e, key: "_" + key, typ: t, pos: pos, primExt: true}
 			n.fields[x.key] = x
 			n.order[x.key] = len(n.order)

@@ -21,6 +21,7 @@ type ParseError struct {
 	Msg    string
 }
 
+// Error formats the error with its offset and path.
 func (e *ParseError) Error() string {
 	if e.Path == "" {
 		return fmt.Sprintf("fhir: invalid JSON at offset %d: %s", e.Offset, e.Msg)

@@ -113,6 +113,9 @@ func (v *validator) resource(res map[string]any, contained bool) {
 	if contained {
 		v.containedRules(res)
 		v.object(res, v.ix.nodes[rt], true)
+		if v.scope != nil {
+			v.scope.current = ""
+		}
 		return
 	}
 	outer := v.scope
@@ -306,7 +309,7 @@ func (v *validator) element(parent map[string]any, val any, f *field) {
 // array only where the twin array (x / _x) has a value at the same index.
 func (v *validator) items(parent map[string]any, arr []any, f *field) {
 	var twin []any
-	if f.primitve || f.primExt {
+	if f.isPrimitive || f.primExt {
 		twinKey := "_" + f.key
 		if f.primExt {
 			twinKey = f.key[1:]
@@ -331,7 +334,7 @@ func (v *validator) items(parent map[string]any, arr []any, f *field) {
 
 // item checks one value against its type.
 func (v *validator) item(val any, f *field) {
-	if f.primitve {
+	if f.isPrimitive {
 		v.primitive(val, f)
 		return
 	}

@@ -37,6 +37,8 @@ func (v *validator) xhtml(s string) {
 func checkXHTML(s string) (content bool, problems []string) {
 	d := xml.NewDecoder(strings.NewReader(s))
 	d.Strict = true
+	// HTML entity names (&nbsp;) are accepted, as the HL7 validator does, although
+	// without a DTD XML only defines the five predefined ones.
 	d.Entity = xml.HTMLEntity
 	depth := 0
 	for {

@@ -84,6 +84,9 @@ func localTarget(ref string, local map[string]string) (string, error) {
 	if strings.HasPrefix(base, "urn:uuid:") || strings.HasPrefix(base, "urn:oid:") {
 		return "", fmt.Errorf("reference %q names no entry of the transaction", ref)
 	}
+	if typ, _, cond := strings.Cut(base, "?"); cond && fhir.IsResourceType(typ) {
+		return "", fmt.Errorf("conditional reference %q needs search, which this server does not offer yet", ref)
+	}
 	return "", nil
 }
 
