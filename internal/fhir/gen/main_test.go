@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -24,5 +27,27 @@ func TestReducePaths(t *testing.T) {
 		if ok != tt.ok || !slices.Equal(got, tt.want) {
 			t.Errorf("reducePaths(%s, %q) = %v, %v; want %v, %v", tt.typ, tt.expr, got, ok, tt.want, tt.ok)
 		}
+	}
+}
+
+// TestTablesUpToDate regenerates the tables and compares them with the
+// committed ../tables_gen.go, so that a stale file or a change to the
+// generator without `go generate` fails here.
+func TestTablesUpToDate(t *testing.T) {
+	defs := "../../../../shared/fhir/definitions"
+	if _, err := os.Stat(defs); err != nil {
+		t.Skip("definitions not available at " + defs)
+	}
+	out := filepath.Join(t.TempDir(), "tables_gen.go")
+	if err := run(defs, out); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(out)
+	want, err := os.ReadFile("../tables_gen.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Error("tables_gen.go is stale: run go generate ./internal/fhir")
 	}
 }

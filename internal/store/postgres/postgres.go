@@ -21,6 +21,10 @@ var migrations embed.FS
 // the store so other components can keep their own migration streams.
 const migrationTable = "store_schema_version"
 
+// migrationLockID is the advisory lock that serialises Migrate calls
+// (crc32 of "ehealth/store"); goose polls for it once a second.
+const migrationLockID = 0xc8cb97dc
+
 // Store is a [store.Store] on a PostgreSQL database.
 type Store struct {
 	pool *pgxpool.Pool
@@ -58,7 +62,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}
-	locker, err := lock.NewPostgresSessionLocker()
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(migrationLockID), lock.WithLockTimeout(1, 600))
 	if err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}
