@@ -55,7 +55,7 @@ func (s *Store) historyPage(ctx context.Context, q store.HistoryQuery, before in
 	if err != nil {
 		return 0, 0, false, err
 	}
-	// defer rows.Close()
+	defer rows.Close()
 	for rows.Next() {
 		v, err := scanVersion(rows)
 		if err != nil {
