@@ -18,9 +18,17 @@ import (
 // A urn:uuid: or urn:oid: reference naming no entry is an error.
 func (s *Service) resolveReferences(entries []*entry) error {
 	local := map[string]string{}
+	changed := map[string]int{}
 	for _, e := range entries {
 		if e.method == "POST" {
 			e.target.id = s.newID()
+		}
+		if e.method != "GET" && e.method != "HEAD" && e.target.id != "" {
+			key := e.target.typ + "/" + e.target.id
+			if first, dup := changed[key]; dup {
+				return outcome.At(outcome.Invalid, e.path()+".request.url", "%s is changed by entries %d and %d; a transaction changes a resource once", key, first, e.index)
+			}
+			changed[key] = e.index
 		}
 		if e.fullURL == "" || (e.method != "POST" && e.method != "PUT") || e.target.id == "" {
 			continue

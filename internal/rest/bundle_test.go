@@ -180,3 +180,22 @@ func gunzip(t *testing.T, path string) []byte {
 	}
 	return data
 }
+
+func TestTransactionRejectsTwoChangesToOneResource(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s *server) {
+		tx := `{"resourceType":"Bundle","type":"transaction","entry":[
+ {"resource":{"resourceType":"Organization","id":"x","name":"A"},"request":{"method":"PUT","url":"Organization/x"}},
+ {"request":{"method":"DELETE","url":"Organization/x"}}]}`
+		r := s.do("POST", "/fhir", tx).must(t, http.StatusBadRequest)
+		if ex := r.expressions(); len(ex) != 1 || ex[0] != "Bundle.entry[1].request.url" {
+			t.Errorf("expressions %v", ex)
+		}
+		s.do("GET", "/fhir/Organization/x", nil).must(t, http.StatusNotFound)
+		unresolved := `{"resourceType":"Bundle","type":"transaction","entry":[
+ {"resource":{"resourceType":"Observation","status":"final","code":{"text":"x"},"subject":{"reference":"urn:uuid:2b4e3c9a-0d7f-4e0e-9a55-000000000001"}},"request":{"method":"POST","url":"Observation"}}]}`
+		r = s.do("POST", "/fhir", unresolved).must(t, http.StatusBadRequest)
+		if ex := r.expressions(); len(ex) != 1 || ex[0] != "Bundle.entry[0].resource.subject.reference" {
+			t.Errorf("unresolved urn:uuid: expressions %v", ex)
+		}
+	})
+}
