@@ -101,7 +101,7 @@ RETURNING seq`
 
 	updateSQL = `WITH moved AS (
 	UPDATE resource_current SET version_id = $3, updated = $4, deleted = $5, patient_key = $6
-	WHERE type = $1 AND id = $2 AND $10 > 0
+	WHERE type = $1 AND id = $2 AND version_id = $10
 	RETURNING 1
 )
 INSERT INTO resource_versions (type, id, version_id, updated, deleted, method, writer, patient_key, body)

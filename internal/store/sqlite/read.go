@@ -11,10 +11,23 @@ import (
 	"github.com/ehealthplus/ehealth/internal/store"
 )
 
-// querier is what reads need: the reader pool or the write transaction.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+// preparer gives reads their prepared statements: on the reader pool, or
+// on the write transaction.
+type preparer interface {
+	stmt(ctx context.Context, query string) (*sql.Stmt, error)
+}
+
+func (s *Store) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	return s.readStmts.get(ctx, query)
+}
+
+// queryRow runs a prepared query expected to return one row.
+func queryRow(ctx context.Context, p preparer, query string, args ...any) (store.Version, error) {
+	st, err := p.stmt(ctx, query)
+	if err != nil {
+		return store.Version{}, err
+	}
+	return scanVersion(st.QueryRowContext(ctx, args...))
 }
 
 const versionColumns = `v.seq, v.type, v.id, v.version_id, v.updated, v.deleted, v.method, v.writer, v.patient_key, v.body`
@@ -30,16 +43,16 @@ WHERE v.type = ? AND v.id = ? AND v.version_id = ?`
 
 // Read returns the current version of a resource, which may be a delete marker.
 func (s *Store) Read(ctx context.Context, typ, id string) (store.Version, error) {
-	return read(ctx, s.readers, typ, id)
+	return read(ctx, s, typ, id)
 }
 
 // ReadVersion returns one version of a resource.
 func (s *Store) ReadVersion(ctx context.Context, typ, id string, versionID int64) (store.Version, error) {
-	return readVersion(ctx, s.readers, typ, id, versionID)
+	return readVersion(ctx, s, typ, id, versionID)
 }
 
-func read(ctx context.Context, q querier, typ, id string) (store.Version, error) {
-	v, err := scanVersion(q.QueryRowContext(ctx, readCurrentSQL, typ, id))
+func read(ctx context.Context, p preparer, typ, id string) (store.Version, error) {
+	v, err := queryRow(ctx, p, readCurrentSQL, typ, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Version{}, outcome.New(outcome.NotFound, "%s/%s is not known", typ, id)
 	}
@@ -49,8 +62,8 @@ func read(ctx context.Context, q querier, typ, id string) (store.Version, error)
 	return v, nil
 }
 
-func readVersion(ctx context.Context, q querier, typ, id string, versionID int64) (store.Version, error) {
-	v, err := scanVersion(q.QueryRowContext(ctx, readVersionSQL, typ, id, versionID))
+func readVersion(ctx context.Context, p preparer, typ, id string, versionID int64) (store.Version, error) {
+	v, err := queryRow(ctx, p, readVersionSQL, typ, id, versionID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Version{}, outcome.New(outcome.NotFound, "%s/%s/_history/%d is not known", typ, id, versionID)
 	}

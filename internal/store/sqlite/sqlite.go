@@ -30,6 +30,8 @@ type Store struct {
 	path    string
 	writer  *sql.DB // exactly one connection: writers queue for it
 	readers *sql.DB // read-only connections
+
+	writeStmts, readStmts *stmtCache
 }
 
 var _ store.Store = (*Store)(nil)
@@ -82,6 +84,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		s.writer.Close()
 		return nil, err
 	}
+	s.writeStmts, s.readStmts = newStmtCache(s.writer), newStmtCache(s.readers)
 	return s, nil
 }
 
@@ -153,5 +156,5 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close releases the database. Outstanding History streams must be finished first.
 func (s *Store) Close() error {
-	return errors.Join(s.readers.Close(), s.writer.Close())
+	return errors.Join(s.readStmts.close(), s.writeStmts.close(), s.readers.Close(), s.writer.Close())
 }

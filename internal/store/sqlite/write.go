@@ -15,6 +15,9 @@ import (
 // would wait for the connection it holds. If fn returns an error or panics,
 // everything it wrote is rolled back and the error (or panic) is passed on.
 func (s *Store) Write(ctx context.Context, fn func(store.Tx) error) (err error) {
+	if err := s.writeStmts.prepareAll(ctx, txQueries); err != nil {
+		return fmt.Errorf("sqlite: prepare write: %w", err)
+	}
 	sqlTx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: begin write: %w", err)
@@ -25,7 +28,7 @@ func (s *Store) Write(ctx context.Context, fn func(store.Tx) error) (err error) 
 			sqlTx.Rollback()
 		}
 	}()
-	if err := fn(&tx{tx: sqlTx}); err != nil {
+	if err := fn(&tx{tx: sqlTx, stmts: s.writeStmts}); err != nil {
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
@@ -37,15 +40,27 @@ func (s *Store) Write(ctx context.Context, fn func(store.Tx) error) (err error) 
 
 // tx is a [store.Tx] on the writer connection.
 type tx struct {
-	tx *sql.Tx
+	tx    *sql.Tx
+	stmts *stmtCache
+}
+
+// txQueries are the statements a transaction runs, prepared before it begins.
+var txQueries = []string{readCurrentSQL, readVersionSQL, createCurrentSQL, advanceCurrentSQL, insertVersionSQL}
+
+// stmt returns query prepared on the writer connection, bound to this transaction.
+func (t *tx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st := t.stmts.lookup(query); st != nil {
+		return t.tx.StmtContext(ctx, st), nil
+	}
+	return t.tx.PrepareContext(ctx, query)
 }
 
 func (t *tx) Read(ctx context.Context, typ, id string) (store.Version, error) {
-	return read(ctx, t.tx, typ, id)
+	return read(ctx, t, typ, id)
 }
 
 func (t *tx) ReadVersion(ctx context.Context, typ, id string, versionID int64) (store.Version, error) {
-	return readVersion(ctx, t.tx, typ, id, versionID)
+	return readVersion(ctx, t, typ, id, versionID)
 }
 
 const (
@@ -65,15 +80,11 @@ func (t *tx) Put(ctx context.Context, v *store.Version, expect int64) error {
 		return err
 	}
 	updated := toMicros(v.Updated)
-	var (
-		res sql.Result
-		err error
-	)
-	if expect == 0 {
-		res, err = t.tx.ExecContext(ctx, createCurrentSQL, v.Type, v.ID, v.VersionID, updated, v.Deleted, v.PatientKey)
-	} else {
-		res, err = t.tx.ExecContext(ctx, advanceCurrentSQL, v.VersionID, updated, v.Deleted, v.PatientKey, v.Type, v.ID, expect)
+	query, args := createCurrentSQL, []any{v.Type, v.ID, v.VersionID, updated, v.Deleted, v.PatientKey}
+	if expect > 0 {
+		query, args = advanceCurrentSQL, []any{v.VersionID, updated, v.Deleted, v.PatientKey, v.Type, v.ID, expect}
 	}
+	res, err := t.exec(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("sqlite: put %s/%s: %w", v.Type, v.ID, err)
 	}
@@ -82,12 +93,23 @@ func (t *tx) Put(ctx context.Context, v *store.Version, expect int64) error {
 	} else if n != 1 {
 		return putcheck.Conflict(v, expect)
 	}
-	err = t.tx.QueryRowContext(ctx, insertVersionSQL, v.Type, v.ID, v.VersionID, updated, v.Deleted,
-		string(v.Method), v.Writer, v.PatientKey, bodyArg(v)).Scan(&v.Seq)
+	insert, err := t.stmt(ctx, insertVersionSQL)
+	if err == nil {
+		err = insert.QueryRowContext(ctx, v.Type, v.ID, v.VersionID, updated, v.Deleted,
+			string(v.Method), v.Writer, v.PatientKey, bodyArg(v)).Scan(&v.Seq)
+	}
 	if err != nil {
 		return fmt.Errorf("sqlite: put %s/%s/_history/%d: %w", v.Type, v.ID, v.VersionID, err)
 	}
 	return nil
+}
+
+func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := t.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
 }
 
 // bodyArg is the body column value: NULL for a delete marker.

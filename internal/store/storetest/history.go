@@ -214,12 +214,15 @@ func testHistoryManyPages(t *testing.T, s store.Store) {
 // connection, the pool would run dry and the reads below would time out.
 func testHistoryStopEarly(t *testing.T, s store.Store) {
 	manyVersions(t, s, 300)
+	// A leak shows as a timeout here rather than a hung test.
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
 	for i := range 64 {
 		stopAfter := 1 + i%3*120 // first page, second page, third page
 		seen := 0
-		for _, err := range s.History(t.Context(), store.HistoryQuery{}) {
+		for _, err := range s.History(ctx, store.HistoryQuery{}) {
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("stream %d: %v", i, err)
 			}
 			if seen++; seen == stopAfter {
 				break
@@ -229,8 +232,6 @@ func testHistoryStopEarly(t *testing.T, s store.Store) {
 			t.Fatalf("stream %d ended after %d versions, want to stop at %d", i, seen, stopAfter)
 		}
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
 	if _, err := s.Read(ctx, "Patient", "long"); err != nil {
 		t.Fatalf("read after early stops: %v", err)
 	}

@@ -11,17 +11,14 @@ import (
 	"github.com/ehealthplus/ehealth/internal/store"
 )
 
-// Opener returns a store on a new, empty database. The suite migrates it and
-// closes it when the test ends.
-type Opener func(t *testing.T) store.Store
-
 type test struct {
 	name string
 	fn   func(t *testing.T, s store.Store)
 }
 
-// Run runs the conformance suite against the stores open returns, one fresh
-// store per subtest. Subtests run in parallel.
+// Run runs the conformance suite against the stores open returns. open must
+// return a store on a new, empty database; the suite calls it once per
+// subtest (subtests run in parallel), migrates the store and closes it.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	groups := [][]test{basicTests, writeTests, historyTests, concurrencyTests}
 	for _, group := range groups {
