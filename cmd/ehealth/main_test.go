@@ -24,7 +24,13 @@ func TestServe(t *testing.T) {
 	go func() { done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, &stdout, &stderr) }()
 
 	base := waitForURL(t, &stdout)
-	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 200, "/fhir/metadata": 200, "/fhir/Patient/x": 404} {
+	// /metrics comes last, after requests it must have counted.
+	checks := []struct {
+		path string
+		want int
+	}{{"/healthz", 200}, {"/readyz", 200}, {"/fhir/metadata", 200}, {"/fhir/Patient/x", 404}, {"/metrics", 200}}
+	for _, c := range checks {
+		path, want := c.path, c.want
 		resp, err := http.Get(base + path)
 		if err != nil {
 			t.Fatal(err)

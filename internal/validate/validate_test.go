@@ -87,7 +87,7 @@ func TestInvalidResources(t *testing.T) {
 		{"wrong type number for string", `{"resourceType": "Patient", "name": [{"family": 42}]}`, outcome.Invalid, "Patient.name[0].family"},
 		{"wrong type string for boolean", `{"resourceType": "Patient", "active": "true"}`, outcome.Invalid, "Patient.active"},
 		{"bad choice type", `{"resourceType": "Observation", "status": "final", "code": {"text": "x"}, "valueFoo": "bar"}`, outcome.Invalid, "Observation.valueFoo"},
-		{"two choice types", `{"resourceType": "Observation", "status": "final", "code": {"text": "x"}, "valueString": "a", "valueBoolean": true}`, outcome.Invalid, "Observation.valueString|Observation.valueBoolean"},
+		{"two choice types", `{"resourceType": "Observation", "status": "final", "code": {"text": "x"}, "valueString": "a", "valueBoolean": true}`, outcome.Invalid, "Observation.value"},
 		{"bad date", `{"resourceType": "Patient", "birthDate": "25/12/1974"}`, outcome.Invalid, "Patient.birthDate"},
 		{"bad dateTime", `{"resourceType": "Observation", "status": "final", "code": {"text": "x"}, "effectiveDateTime": "2016-03-28T09:30"}`, outcome.Invalid, "Observation.effectiveDateTime"},
 		{"bad instant", `{"resourceType": "Observation", "status": "final", "code": {"text": "x"}, "issued": "2016-03-28"}`, outcome.Invalid, "Observation.issued"},
