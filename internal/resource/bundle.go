@@ -60,7 +60,7 @@ func (s *Service) transaction(ctx context.Context, c Caller, entries []*entry, r
 	responses := make([]map[string]any, len(entries))
 	var err error
 	for attempt := 0; ; attempt++ {
-		err = s.store.Write(ctx, func(tx store.Tx) error {
+		err = s.write(ctx, func(tx store.Tx) error {
 			for _, e := range order {
 				r, err := s.process(ctx, tx, c, e, ret)
 				if err != nil {
@@ -135,7 +135,7 @@ func (s *Service) batch(ctx context.Context, c Caller, entries []*entry, ret Ret
 		var r map[string]any
 		var err error
 		for attempt := 0; ; attempt++ {
-			err = s.store.Write(ctx, func(tx store.Tx) error {
+			err = s.write(ctx, func(tx store.Tx) error {
 				var err error
 				r, err = s.process(ctx, tx, c, e, ret)
 				return err

@@ -27,6 +27,21 @@ type Service struct {
 	validator Validator
 	now       func() time.Time
 	newID     func() string
+	observers map[string][]Observer // by resource type
+}
+
+// Observer is told of every version of a watched resource type once it is
+// committed: caches built from stored resources (terminology, search
+// parameters) stay current. It must not block for long.
+type Observer func(ctx context.Context, v store.Version)
+
+// WithObserver calls fn after each committed write of the given resource types.
+func WithObserver(fn Observer, types ...string) Option {
+	return func(s *Service) {
+		for _, t := range types {
+			s.observers[t] = append(s.observers[t], fn)
+		}
+	}
 }
 
 // Option configures a Service.
@@ -40,11 +55,51 @@ func WithIDs(newID func() string) Option { return func(s *Service) { s.newID = n
 
 // New returns a service writing to st and validating every write with v.
 func New(st store.Store, v Validator, opts ...Option) *Service {
-	s := &Service{store: st, validator: v, now: time.Now, newID: uuid.NewString}
+	s := &Service{store: st, validator: v, now: time.Now, newID: uuid.NewString, observers: map[string][]Observer{}}
 	for _, o := range opts {
 		o(s)
 	}
 	return s
+}
+
+// write runs fn in one store transaction and, once it commits, tells the
+// observers of what it wrote.
+func (s *Service) write(ctx context.Context, fn func(tx store.Tx) error) error {
+	if len(s.observers) == 0 {
+		return s.store.Write(ctx, fn)
+	}
+	var rec *recordingTx
+	err := s.store.Write(ctx, func(tx store.Tx) error {
+		rec = &recordingTx{Tx: tx, watch: s.observers}
+		return fn(rec)
+	})
+	if err != nil {
+		return err
+	}
+	for _, v := range rec.written {
+		for _, o := range s.observers[v.Type] {
+			o(ctx, v)
+		}
+	}
+	return nil
+}
+
+// recordingTx remembers the watched versions a transaction puts.
+type recordingTx struct {
+	store.Tx
+	watch   map[string][]Observer
+	written []store.Version
+}
+
+// Put records v when its type is watched.
+func (r *recordingTx) Put(ctx context.Context, v *store.Version, expect int64) error {
+	if err := r.Tx.Put(ctx, v, expect); err != nil {
+		return err
+	}
+	if _, ok := r.watch[v.Type]; ok {
+		r.written = append(r.written, *v)
+	}
+	return nil
 }
 
 // Ping checks the store answers (readiness).

@@ -22,7 +22,7 @@ func (s *Service) Create(ctx context.Context, c Caller, typ string, res map[stri
 	}
 	var v store.Version
 	id := s.newID()
-	err := s.store.Write(ctx, func(tx store.Tx) error {
+	err := s.write(ctx, func(tx store.Tx) error {
 		var err error
 		v, err = s.create(ctx, tx, c, typ, id, res, true)
 		return err
@@ -39,7 +39,7 @@ func (s *Service) Update(ctx context.Context, c Caller, typ, id string, res map[
 		return store.Version{}, false, err
 	}
 	for attempt := 0; ; attempt++ {
-		err = s.store.Write(ctx, func(tx store.Tx) error {
+		err = s.write(ctx, func(tx store.Tx) error {
 			v, created, err = s.update(ctx, tx, c, typ, id, res, ifMatch, true)
 			return err
 		})
@@ -54,7 +54,7 @@ func (s *Service) Update(ctx context.Context, c Caller, typ, id string, res map[
 // and succeeds.
 func (s *Service) Delete(ctx context.Context, c Caller, typ, id string, ifMatch int64) (v store.Version, err error) {
 	for attempt := 0; ; attempt++ {
-		err = s.store.Write(ctx, func(tx store.Tx) error {
+		err = s.write(ctx, func(tx store.Tx) error {
 			v, err = s.delete(ctx, tx, c, typ, id, ifMatch)
 			return err
 		})
@@ -69,7 +69,7 @@ func (s *Service) Delete(ctx context.Context, c Caller, typ, id string, ifMatch 
 // (https://hl7.org/fhir/R4/http.html#patch).
 func (s *Service) Patch(ctx context.Context, c Caller, typ, id string, patch []byte, ifMatch int64) (v store.Version, err error) {
 	for attempt := 0; ; attempt++ {
-		err = s.store.Write(ctx, func(tx store.Tx) error {
+		err = s.write(ctx, func(tx store.Tx) error {
 			v, err = s.patch(ctx, tx, c, typ, id, patch, ifMatch)
 			return err
 		})
