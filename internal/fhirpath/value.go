@@ -255,3 +255,14 @@ func untypedValue(x any) (Value, bool) {
 	}
 	return Value{}, false
 }
+
+// ElementPath is the model path of a complex FHIR element — "Patient",
+// "Patient.contact", "HumanName" — so a caller can look its children up in
+// the R4 definitions (FHIRPath Patch adds elements this way); "" for
+// primitives and System values.
+func (v Value) ElementPath() string {
+	if v.node == nil {
+		return ""
+	}
+	return v.node.path
+}

@@ -25,7 +25,7 @@ var allowed = map[string][]string{
 	"identity":    {},
 	"auth":        {"outcome"},
 	"store":       {"outcome", "store"},
-	"resource":    {"fhir", "outcome", "store"},
+	"resource":    {"fhir", "fhirpath", "outcome", "store"},
 	"rest":        {"fhir", "outcome", "resource", "store"},
 	"bulkload":    {"fhir", "outcome", "resource"},
 	"ops":         {},

@@ -192,11 +192,11 @@ func (s *Service) processPatch(ctx context.Context, tx store.Tx, c Caller, e *en
 	if e.target.id == "" {
 		return nil, outcome.At(outcome.Invalid, e.path()+".request.url", "conditional patch needs search, which this server does not offer yet")
 	}
-	patch, err := binaryPatch(e.resource)
+	patch, format, err := entryPatch(e.resource)
 	if err != nil {
 		return nil, outcome.At(outcome.Invalid, e.path()+".resource", "%v", err)
 	}
-	v, err := s.patch(ctx, tx, c, e.target.typ, e.target.id, patch, e.ifMatch)
+	v, err := s.patch(ctx, tx, c, e.target.typ, e.target.id, patch, format, e.ifMatch)
 	if err != nil {
 		return nil, err
 	}

@@ -1,12 +1,14 @@
 package resource
 
 import (
+	"context"
 	"regexp"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
 
 	"github.com/ehealthplus/ehealth/internal/fhir"
 	"github.com/ehealthplus/ehealth/internal/outcome"
+	"github.com/ehealthplus/ehealth/internal/store"
 )
 
 // idPattern is the FHIR id datatype (https://hl7.org/fhir/R4/datatypes.html#id).
@@ -48,6 +50,25 @@ func checkBody(typ, id string, res map[string]any) error {
 		return outcome.At(outcome.Invalid, typ+".id", "the resource's id %q does not match the URL's %q", got, id)
 	}
 	return nil
+}
+
+// applyPatch applies a patch document of either format to a stored version.
+func applyPatch(ctx context.Context, cur store.Version, patch []byte, format PatchFormat) (map[string]any, error) {
+	if format == JSONPatch {
+		return applyJSONPatch(cur.Body, patch)
+	}
+	params, err := fhir.Parse(patch)
+	if err != nil {
+		return nil, outcome.New(outcome.Invalid, "the FHIRPath Patch is not FHIR JSON: %v", err)
+	}
+	res, err := decodeBody(cur)
+	if err != nil {
+		return nil, err
+	}
+	if err := applyFHIRPathPatch(ctx, res, params); err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 // applyJSONPatch applies an RFC 6902 patch to a stored body.

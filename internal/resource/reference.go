@@ -98,22 +98,28 @@ func localTarget(ref string, local map[string]string) (string, error) {
 	return "", nil
 }
 
-// binaryPatch takes the JSON Patch document out of a PATCH entry's Binary
+// entryPatch takes the patch out of a PATCH entry: a Parameters resource
+// is a FHIRPath Patch, a Binary carries a JSON Patch
 // (https://hl7.org/fhir/R4/http.html#patch in a transaction).
-func binaryPatch(res map[string]any) ([]byte, error) {
-	if rt, _ := res["resourceType"].(string); rt != "Binary" {
-		return nil, fmt.Errorf("a PATCH entry carries its JSON Patch as a Binary, not a %s", rt)
+func entryPatch(res map[string]any) ([]byte, PatchFormat, error) {
+	switch rt, _ := res["resourceType"].(string); rt {
+	case "Parameters":
+		data, err := fhir.Marshal(res)
+		return data, FHIRPathPatch, err
+	case "Binary":
+	default:
+		return nil, 0, fmt.Errorf("a PATCH entry carries a Parameters (FHIRPath Patch) or a Binary (JSON Patch), not a %s", rt)
 	}
 	ct, _ := res["contentType"].(string)
 	if !strings.HasPrefix(ct, "application/json-patch+json") {
-		return nil, fmt.Errorf("a PATCH entry's Binary must be application/json-patch+json, not %q", ct)
+		return nil, 0, fmt.Errorf("a PATCH entry's Binary must be application/json-patch+json, not %q", ct)
 	}
 	data, _ := res["data"].(string)
 	patch, err := base64.StdEncoding.DecodeString(data)
 	if err != nil {
-		return nil, fmt.Errorf("the Binary's data is not base64: %w", err)
+		return nil, 0, fmt.Errorf("the Binary's data is not base64: %w", err)
 	}
-	return patch, nil
+	return patch, JSONPatch, nil
 }
 
 // decodeBody parses a stored version's resource.

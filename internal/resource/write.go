@@ -64,13 +64,22 @@ func (s *Service) Delete(ctx context.Context, c Caller, typ, id string, ifMatch 
 	}
 }
 
-// Patch applies a JSON Patch document (RFC 6902) to the current version of
-// typ/id and stores the result as a new version after validation
+// PatchFormat is the kind of patch document.
+type PatchFormat int
+
+// The patch formats (https://hl7.org/fhir/R4/http.html#patch).
+const (
+	JSONPatch     PatchFormat = iota // RFC 6902, application/json-patch+json
+	FHIRPathPatch                    // a Parameters resource (https://hl7.org/fhir/R4/fhirpatch.html)
+)
+
+// Patch applies a patch document to the current version of typ/id and
+// stores the result as a new version after validation
 // (https://hl7.org/fhir/R4/http.html#patch).
-func (s *Service) Patch(ctx context.Context, c Caller, typ, id string, patch []byte, ifMatch int64) (v store.Version, err error) {
+func (s *Service) Patch(ctx context.Context, c Caller, typ, id string, patch []byte, format PatchFormat, ifMatch int64) (v store.Version, err error) {
 	for attempt := 0; ; attempt++ {
 		err = s.write(ctx, func(tx store.Tx) error {
-			v, err = s.patch(ctx, tx, c, typ, id, patch, ifMatch)
+			v, err = s.patch(ctx, tx, c, typ, id, patch, format, ifMatch)
 			return err
 		})
 		if ifMatch > 0 || !outcome.Is(err, outcome.Conflict) || attempt >= maxRaceRetries {
@@ -147,7 +156,7 @@ func (s *Service) delete(ctx context.Context, tx store.Tx, c Caller, typ, id str
 	return *v, nil
 }
 
-func (s *Service) patch(ctx context.Context, tx store.Tx, c Caller, typ, id string, patch []byte, ifMatch int64) (store.Version, error) {
+func (s *Service) patch(ctx context.Context, tx store.Tx, c Caller, typ, id string, patch []byte, format PatchFormat, ifMatch int64) (store.Version, error) {
 	if err := checkType(typ); err != nil {
 		return store.Version{}, err
 	}
@@ -161,7 +170,7 @@ func (s *Service) patch(ctx context.Context, tx store.Tx, c Caller, typ, id stri
 	if err := checkIfMatch(typ, id, cur.VersionID, ifMatch); err != nil {
 		return store.Version{}, err
 	}
-	res, err := applyJSONPatch(cur.Body, patch)
+	res, err := applyPatch(ctx, cur, patch, format)
 	if err != nil {
 		return store.Version{}, err
 	}

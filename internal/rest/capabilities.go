@@ -55,7 +55,7 @@ func (a *API) capabilityStatement(base string) map[string]any {
 		},
 		"fhirVersion": "4.0.1",
 		"format":      []any{"application/fhir+json", "json"},
-		"patchFormat": []any{"application/json-patch+json"},
+		"patchFormat": []any{"application/json-patch+json", "application/fhir+json"},
 		"rest": []any{map[string]any{
 			"mode":     "server",
 			"resource": resources,

@@ -232,7 +232,8 @@ func TestPatch(t *testing.T) {
 		s.do("PATCH", "/fhir/Patient/p1", `[{"op":"remove","path":"/nothing"}]`, ct...).must(t, http.StatusUnprocessableEntity)
 		s.do("PATCH", "/fhir/Patient/p1", `{"op":"x"}`, ct...).must(t, http.StatusBadRequest)
 		s.do("PATCH", "/fhir/Patient/p1", patch, "Content-Type", "application/json-patch+json", "If-Match", `W/"1"`).must(t, http.StatusPreconditionFailed)
-		s.do("PATCH", "/fhir/Patient/p1", patch).must(t, http.StatusUnsupportedMediaType)
+		s.do("PATCH", "/fhir/Patient/p1", patch, "Content-Type", "text/plain").must(t, http.StatusUnsupportedMediaType)
+		s.do("PATCH", "/fhir/Patient/p1", patch).must(t, http.StatusBadRequest) // FHIR JSON must be a Parameters
 		s.do("PATCH", "/fhir/Patient/none", patch, ct...).must(t, http.StatusNotFound)
 	})
 }

@@ -1,21 +1,31 @@
 package rest
 
-import "net/http"
+import (
+	"mime"
+	"net/http"
+
+	"github.com/ehealthplus/ehealth/internal/resource"
+)
 
 // patch serves PATCH /fhir/{type}/{id} with a JSON Patch document
-// (https://hl7.org/fhir/R4/http.html#patch).
+// (application/json-patch+json) or a FHIRPath Patch Parameters resource
+// (application/fhir+json) (https://hl7.org/fhir/R4/http.html#patch).
 func (a *API) patch(w http.ResponseWriter, r *http.Request) {
 	match, err := ifMatch(r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	body, err := readBody(r, mimeJSONPatch)
+	format := resource.FHIRPathPatch
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == mimeJSONPatch {
+		format = resource.JSONPatch
+	}
+	body, err := readBody(r, mimeJSONPatch, mimeFHIRJSON, mimeJSON)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	v, err := a.svc.Patch(r.Context(), a.caller(r), r.PathValue("type"), r.PathValue("id"), body, match)
+	v, err := a.svc.Patch(r.Context(), a.caller(r), r.PathValue("type"), r.PathValue("id"), body, format, match)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
