@@ -5,63 +5,67 @@ import (
 	"encoding/gob"
 	"fmt"
 	"io"
-	"sort"
 )
 
 // formatVersion changes whenever the wire types below change.
-const formatVersion = 1
+const formatVersion = 3
 
-// The wire form of Tables: code systems by position, value sets pointing at
-// them by index, hierarchy as parent indices (children are rebuilt on load).
+// The wire form of Tables: code systems with the hierarchy as parent
+// indices (children are rebuilt on load), value set definitions (their
+// expansions are computed on use, never stored) and concept maps.
 type (
 	wireTables struct {
-		Format    int
-		Systems   []wireSystem
-		ValueSets []wireValueSet
+		Format      int
+		Systems     []wireSystem
+		ValueSets   []*ValueSetDefinition
+		ConceptMaps []*ConceptMap
 	}
 	wireSystem struct {
-		URL, Version, Name, Content string
-		CaseSensitive               bool
-		Concepts                    []wireConcept
+		URL, Version, Name, Title, Content, Supplements string
+		CaseSensitive                                   bool
+		Concepts                                        []wireConcept
 	}
 	wireConcept struct {
-		Code, Display string
-		Flags         uint8 // flagAbstract | flagInactive
-		Parents       []int32
-		Designations  []Designation
-	}
-	wireValueSet struct {
-		URL, Version, Name, NotEnumerable string
-		Members                           []wireMembers
-	}
-	wireMembers struct {
-		System int32
-		Bits   []uint64
+		Code, Display, Definition string
+		Flags                     uint8 // flagAbstract | flagInactive
+		Parents                   []int32
+		Designations              []Designation
+		Properties                []Property
 	}
 )
 
 const (
 	flagAbstract uint8 = 1 << iota
 	flagInactive
+	flagDeprecated
 )
 
-// Encode writes the tables as gzip-compressed gob, the form Load reads.
+// Encode writes the built-in resources of the tables (not those a Service
+// added) as gzip-compressed gob, the form Load reads.
 func (t *Tables) Encode(w io.Writer) error {
-	var wt wireTables
-	wt.Format = formatVersion
-	pos := map[*CodeSystem]int32{}
+	wt := wireTables{Format: formatVersion}
 	for _, u := range sortedKeys(t.systems) {
-		cs := t.systems[u]
-		pos[cs] = int32(len(wt.Systems))
-		wt.Systems = append(wt.Systems, toWireSystem(cs))
+		for _, e := range t.systems[u] {
+			if !e.stored {
+				wt.Systems = append(wt.Systems, toWireSystem(e.item))
+			}
+		}
 	}
 	for _, u := range sortedKeys(t.valueSets) {
-		vs := t.valueSets[u]
-		wv := wireValueSet{URL: vs.URL, Version: vs.Version, Name: vs.Name, NotEnumerable: vs.NotEnumerable}
-		for _, m := range vs.members {
-			wv.Members = append(wv.Members, wireMembers{System: pos[m.system], Bits: m.bits})
+		for _, e := range t.valueSets[u] {
+			if !e.stored {
+				def := *e.item
+				def.Expansion = nil
+				wt.ValueSets = append(wt.ValueSets, &def)
+			}
 		}
-		wt.ValueSets = append(wt.ValueSets, wv)
+	}
+	for _, u := range sortedKeys(t.conceptMaps) {
+		for _, e := range t.conceptMaps[u] {
+			if !e.stored {
+				wt.ConceptMaps = append(wt.ConceptMaps, e.item)
+			}
+		}
 	}
 	zw, err := gzip.NewWriterLevel(w, gzip.BestCompression)
 	if err != nil {
@@ -74,15 +78,20 @@ func (t *Tables) Encode(w io.Writer) error {
 }
 
 func toWireSystem(cs *CodeSystem) wireSystem {
-	ws := wireSystem{URL: cs.URL, Version: cs.Version, Name: cs.Name, Content: cs.Content, CaseSensitive: cs.CaseSensitive}
+	ws := wireSystem{URL: cs.URL, Version: cs.Version, Name: cs.Name, Title: cs.Title, Content: cs.Content,
+		Supplements: cs.Supplements, CaseSensitive: cs.CaseSensitive}
 	ws.Concepts = make([]wireConcept, len(cs.Concepts))
 	for i, c := range cs.Concepts {
-		wc := wireConcept{Code: c.Code, Display: c.Display, Parents: c.Parents, Designations: c.Designations}
+		wc := wireConcept{Code: c.Code, Display: c.Display, Definition: c.Definition, Parents: c.Parents,
+			Designations: c.Designations, Properties: c.Properties}
 		if c.Abstract {
 			wc.Flags |= flagAbstract
 		}
 		if c.Inactive {
 			wc.Flags |= flagInactive
+		}
+		if c.Deprecated {
+			wc.Flags |= flagDeprecated
 		}
 		ws.Concepts[i] = wc
 	}
@@ -102,31 +111,28 @@ func Decode(r io.Reader) (*Tables, error) {
 	if wt.Format != formatVersion {
 		return nil, fmt.Errorf("terminology: decode: format %d, want %d (run go generate)", wt.Format, formatVersion)
 	}
-	t := &Tables{systems: make(map[string]*CodeSystem, len(wt.Systems)), valueSets: make(map[string]*ValueSet, len(wt.ValueSets))}
-	byPos := make([]*CodeSystem, len(wt.Systems))
-	for i, ws := range wt.Systems {
+	b := NewBuilder()
+	for _, ws := range wt.Systems {
 		cs, err := fromWireSystem(ws)
 		if err != nil {
 			return nil, err
 		}
-		byPos[i] = cs
-		t.systems[cs.URL] = cs
+		b.AddCodeSystem(cs)
 	}
-	for _, wv := range wt.ValueSets {
-		vs := &ValueSet{URL: wv.URL, Version: wv.Version, Name: wv.Name, NotEnumerable: wv.NotEnumerable}
-		for _, m := range wv.Members {
-			if m.System < 0 || int(m.System) >= len(byPos) {
-				return nil, fmt.Errorf("terminology: decode: value set %s: bad system %d", wv.URL, m.System)
-			}
-			vs.members = append(vs.members, memberSet{system: byPos[m.System], bits: m.Bits})
-		}
-		t.valueSets[vs.URL] = vs
+	for _, def := range wt.ValueSets {
+		b.AddValueSet(def)
 	}
+	for _, cm := range wt.ConceptMaps {
+		b.AddConceptMap(cm)
+	}
+	t := b.t
+	t.fragments = refreshFragments(t, nil)
 	return t, nil
 }
 
 func fromWireSystem(ws wireSystem) (*CodeSystem, error) {
-	cs := &CodeSystem{URL: ws.URL, Version: ws.Version, Name: ws.Name, Content: ws.Content, CaseSensitive: ws.CaseSensitive}
+	cs := &CodeSystem{URL: ws.URL, Version: ws.Version, Name: ws.Name, Title: ws.Title, Content: ws.Content,
+		Supplements: ws.Supplements, CaseSensitive: ws.CaseSensitive}
 	cs.Concepts = make([]CodeConcept, len(ws.Concepts))
 	for i, wc := range ws.Concepts {
 		for _, p := range wc.Parents {
@@ -135,19 +141,11 @@ func fromWireSystem(ws wireSystem) (*CodeSystem, error) {
 			}
 		}
 		cs.Concepts[i] = CodeConcept{
-			Code: wc.Code, Display: wc.Display, Parents: wc.Parents, Designations: wc.Designations,
-			Abstract: wc.Flags&flagAbstract != 0, Inactive: wc.Flags&flagInactive != 0,
+			Code: wc.Code, Display: wc.Display, Definition: wc.Definition, Parents: wc.Parents,
+			Designations: wc.Designations, Properties: wc.Properties,
+			Abstract: wc.Flags&flagAbstract != 0, Inactive: wc.Flags&flagInactive != 0, Deprecated: wc.Flags&flagDeprecated != 0,
 		}
 	}
 	cs.reindex()
 	return cs, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -7,30 +7,32 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 )
 
 // FromDefinitions builds tables from the FHIR R4 definitions in dir (the
 // *.json.gz files of the official package): every CodeSystem and ValueSet in
-// valuesets.json, v3-codesystems.json and v2-tables.json, the published
-// expansions in expansions.json, and a not-enumerable entry for every value
-// set named by an element binding of the core resources and data types that
-// the definitions lack. The warnings are as for Builder.Build.
+// valuesets.json, v3-codesystems.json and v2-tables.json, every ConceptMap
+// in conceptmaps.json, and a not-enumerable entry for every value set named
+// by an element binding of the core resources and data types that the
+// definitions lack. Expansions are computed from the compose; the published
+// ones (expansions.json, see PublishedExpansions) are not used. Concept
+// definitions, and the properties kept as flags (status, deprecationDate,
+// notSelectable), are left out: they would double the embedded table and
+// the time Load takes, and nothing but $lookup shows them. The warnings are as
+// for Builder.Build.
 func FromDefinitions(dir string) (*Tables, []string, error) {
 	b := NewBuilder()
-	vsDefs := map[string]*ValueSetDefinition{}
-	for _, name := range []string{"valuesets", "v3-codesystems", "v2-tables", "expansions"} {
+	for _, name := range []string{"valuesets", "v3-codesystems", "v2-tables", "conceptmaps"} {
 		entries, err := readBundle(filepath.Join(dir, name+".json.gz"))
 		if err != nil {
 			return nil, nil, err
 		}
 		for _, raw := range entries {
-			if err := addDefinition(b, vsDefs, raw, name == "expansions"); err != nil {
+			if err := addDefinition(b, raw); err != nil {
 				return nil, nil, fmt.Errorf("terminology: %s: %w", name, err)
 			}
 		}
-	}
-	for _, def := range vsDefs {
-		b.AddValueSet(def)
 	}
 	bindings, err := ReadBindings(dir)
 	if err != nil {
@@ -43,9 +45,18 @@ func FromDefinitions(dir string) (*Tables, []string, error) {
 	return t, warnings, nil
 }
 
-// add parses one bundle entry; from expansions.json only the expansion is
-// taken, attached to the definition from the other bundles.
-func addDefinition(b *Builder, vsDefs map[string]*ValueSetDefinition, raw json.RawMessage, expansionOnly bool) error {
+// flagProperty reports whether a property is kept as a concept flag
+// (Abstract, Inactive, Deprecated) rather than stored.
+func flagProperty(p Property) bool {
+	switch p.Code {
+	case "status", "deprecationDate", "notSelectable", "inactive":
+		return true
+	}
+	return false
+}
+
+// addDefinition parses one bundle entry into the builder.
+func addDefinition(b *Builder, raw json.RawMessage) error {
 	var head struct{ ResourceType string }
 	if err := json.Unmarshal(raw, &head); err != nil {
 		return err
@@ -56,24 +67,48 @@ func addDefinition(b *Builder, vsDefs map[string]*ValueSetDefinition, raw json.R
 		if err != nil {
 			return err
 		}
+		for i := range cs.Concepts {
+			c := &cs.Concepts[i]
+			c.Definition = ""
+			c.Properties = slices.DeleteFunc(c.Properties, flagProperty)
+		}
 		b.AddCodeSystem(cs)
 	case "ValueSet":
 		def, err := ParseValueSet(raw)
 		if err != nil {
 			return err
 		}
-		prev, ok := vsDefs[def.URL]
-		switch {
-		case expansionOnly && ok:
-			prev.Expansion = def.Expansion
-		case expansionOnly:
-			vsDefs[def.URL] = def
-		default:
-			def.Expansion = nil // published expansions come from expansions.json only
-			vsDefs[def.URL] = def
+		def.Expansion = nil
+		b.AddValueSet(def)
+	case "ConceptMap":
+		cm, err := ParseConceptMap(raw)
+		if err != nil {
+			return err
 		}
+		b.AddConceptMap(cm)
 	}
 	return nil
+}
+
+// PublishedExpansions returns the complete expansions published in
+// expansions.json of the definitions in dir, by value set URL, for
+// comparison with the computed ones.
+func PublishedExpansions(dir string) (map[string][]Concept, error) {
+	entries, err := readBundle(filepath.Join(dir, "expansions.json.gz"))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]Concept{}
+	for _, raw := range entries {
+		def, err := ParseValueSet(raw)
+		if err != nil {
+			return nil, fmt.Errorf("terminology: expansions: %w", err)
+		}
+		if def.Expansion != nil {
+			out[def.URL] = def.Expansion
+		}
+	}
+	return out, nil
 }
 
 func readBundle(path string) ([]json.RawMessage, error) {

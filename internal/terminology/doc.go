@@ -1,16 +1,29 @@
-// Package terminology holds the code systems and value sets the server
-// knows (http://hl7.org/fhir/R4/terminology-module.html) and answers the
-// questions validation asks on every write: is this code in that value set,
-// and what is its display.
+// Package terminology is the terminology service
+// (http://hl7.org/fhir/R4/terminology-module.html): code systems, value
+// sets and concept maps, and the operations on them — $lookup,
+// $validate-code, $subsumes, $expand and $translate — for validation
+// (bindings), search (:in, :not-in, :above, :below), deposit profiles and
+// the apps (displays in English and Traditional Chinese).
 //
-// The FHIR R4 definitions are turned into a compact table by the generator
-// in ./gen and embedded in the binary; Load decodes it in a few
-// milliseconds. The model is the one $lookup, $validate-code, $expand and
-// $subsumes will need: code systems with their concepts, hierarchy
-// (parents and children) and designations by language, and value sets with
-// their expansion, or the reason they cannot be expanded (a value set that
-// draws on SNOMED CT, LOINC, UCUM, MIME types and the like is "not
-// enumerable": we know it exists but cannot list its codes).
+// The FHIR R4 code systems, value sets and concept maps are turned by the
+// generator in ./gen into a compact table embedded in the binary; Load
+// decodes it in a few tens of milliseconds into a Tables. Value sets are
+// expanded from their compose when first used (never taken from a
+// published expansion) and the expansion is cached: membership is a map
+// lookup and a bit test. A Service adds the CodeSystem, ValueSet and
+// ConceptMap resources stored on the server, versioned by url|version, on
+// top of the built-in ones: each change builds a new immutable Tables and
+// swaps it in atomically, keeping the cached expansions that do not depend
+// on what changed, so readers never wait.
+//
+// Code systems we do not enumerate are recognised (External): UCUM units
+// (checked by the parser in ./ucum), BCP 47 language tags, ISO 4217 and
+// ISO 3166 codes are decided by syntax; MIME types, LOINC, SNOMED CT and the
+// like are accepted with an informational issue.
+//
+// Local terminologies can be loaded from the simple CSV form (ReadCSV) or
+// as FHIR resources (ReadFile), and mapped to international code systems
+// with ConceptMaps.
 package terminology
 
 //go:generate go run ./gen -defs ../../../shared/fhir/definitions -out tables.gob.gz

@@ -3,318 +3,235 @@ package terminology
 import (
 	"fmt"
 	"regexp"
-	"sort"
 	"strings"
 )
 
-// Builder assembles Tables from code systems and value set definitions,
-// expanding every value set (http://hl7.org/fhir/R4/valueset.html#expansion).
-type Builder struct {
-	systems map[string]*CodeSystem
-	defs    map[string]*ValueSetDefinition
-	unknown map[string]string // url → why it is not enumerable
-	// synthetic marks the fragments made by addFragments.
-	synthetic map[string]bool
-}
-
-// NewBuilder returns an empty Builder.
-func NewBuilder() *Builder {
-	return &Builder{systems: map[string]*CodeSystem{}, defs: map[string]*ValueSetDefinition{}, unknown: map[string]string{}, synthetic: map[string]bool{}}
-}
-
-// AddCodeSystem adds a code system; a later one with the same URL replaces it.
-func (b *Builder) AddCodeSystem(cs *CodeSystem) { b.systems[cs.URL] = cs }
-
-// AddValueSet adds a value set definition; a later one with the same URL replaces it.
-func (b *Builder) AddValueSet(def *ValueSetDefinition) { b.defs[def.URL] = def }
-
-// AddNotEnumerable records a value set we know of but whose content we do
-// not have, so lookups report it as known to exist but not enumerable.
-func (b *Builder) AddNotEnumerable(url, reason string) {
-	if _, ok := b.defs[url]; !ok {
-		b.unknown[url] = reason
+// expansion returns the expansion of the value set ref ("url" or
+// "url|version"), computing and memoising it on first use; nil when the
+// value set is unknown.
+func (t *Tables) expansion(ref string) *ValueSet {
+	if v, ok := t.cache.Load(ref); ok {
+		return v.(*ValueSet)
 	}
-}
-
-// Build expands every value set and returns the tables, with warnings about
-// definitions that refer to codes the code systems do not define or whose
-// published expansion differs from the compose.
-func (b *Builder) Build() (*Tables, []string) {
-	b.addFragments()
-	e := &expander{b: b, done: map[string]*ValueSet{}, active: map[string]bool{}}
-	urls := make([]string, 0, len(b.defs))
-	for u := range b.defs {
-		urls = append(urls, u)
-	}
-	sort.Strings(urls)
-	for _, u := range urls {
-		e.valueSet(u)
-	}
-	for u, reason := range b.unknown {
-		e.done[u] = &ValueSet{URL: u, NotEnumerable: reason}
-	}
-	t := &Tables{systems: b.systems, valueSets: e.done}
-	return t, e.warnings
-}
-
-// addFragments creates a code system of content "fragment" for each system
-// we do not have whose codes value sets list one by one (UCUM in
-// units-of-time, say), so those value sets can be enumerated. A whole-system
-// include or a filter on a fragment stays not enumerable.
-func (b *Builder) addFragments() {
-	for _, u := range sortedKeys(b.defs) {
-		for _, inc := range b.defs[u].Compose.Include {
-			if inc.System == "" || len(inc.Concepts) == 0 {
-				continue
-			}
-			cs, ok := b.systems[inc.System]
-			if !ok {
-				cs = &CodeSystem{URL: inc.System, Content: "fragment"}
-				b.systems[inc.System] = cs
-				b.synthetic[inc.System] = true
-			}
-			if cs.Content != "fragment" {
-				continue
-			}
-			for _, c := range inc.Concepts {
-				if _, ok := cs.find(c.Code); !ok {
-					cs.Concepts = append(cs.Concepts, CodeConcept{Code: c.Code, Display: c.Display})
-					cs.reindex()
-				}
-			}
-		}
-	}
-}
-
-// codeSet is a set of codes, a bit set per code system.
-type codeSet map[*CodeSystem]bitset
-
-func (s codeSet) union(o codeSet) {
-	for cs, bits := range o {
-		dst, ok := s[cs]
-		if !ok {
-			dst = newBitset(len(cs.Concepts))
-			s[cs] = dst
-		}
-		for i, w := range bits {
-			dst[i] |= w
-		}
-	}
-}
-
-func (s codeSet) subtract(o codeSet) {
-	for cs, bits := range o {
-		if dst, ok := s[cs]; ok {
-			for i, w := range bits {
-				dst[i] &^= w
-			}
-		}
-	}
-}
-
-func (s codeSet) intersect(o codeSet) {
-	for cs, dst := range s {
-		bits := o[cs]
-		for i := range dst {
-			if i < len(bits) {
-				dst[i] &= bits[i]
-			} else {
-				dst[i] = 0
-			}
-		}
-	}
-}
-
-func (vs *ValueSet) codeSet() codeSet {
-	s := codeSet{}
-	for _, m := range vs.members {
-		s[m.system] = append(bitset(nil), m.bits...)
-	}
-	return s
-}
-
-// expander evaluates value set definitions, memoising each result.
-type expander struct {
-	b        *Builder
-	done     map[string]*ValueSet
-	active   map[string]bool // for cycles in valueSet imports
-	warnings []string
-}
-
-func (e *expander) warn(format string, args ...any) {
-	e.warnings = append(e.warnings, fmt.Sprintf(format, args...))
-}
-
-func (e *expander) valueSet(url string) *ValueSet {
-	url = stripVersion(url)
-	if vs, ok := e.done[url]; ok {
-		return vs
-	}
-	def, ok := e.b.defs[url]
+	def, ok := t.resolveValueSet(ref)
 	if !ok {
-		reason := e.b.unknown[url]
-		if reason == "" {
-			reason = "value set " + url + " is not defined"
-		}
-		return &ValueSet{URL: url, NotEnumerable: reason}
+		return nil
 	}
-	if e.active[url] {
-		return &ValueSet{URL: url, NotEnumerable: "value set " + url + " imports itself"}
-	}
-	e.active[url] = true
-	defer delete(e.active, url)
-	vs := &ValueSet{URL: url, Version: def.Version, Name: def.Name}
-	set, reason := e.compose(def)
-	if reason == "" && def.Expansion != nil {
-		set = e.published(def, set)
-	}
-	vs.NotEnumerable = reason
-	if reason == "" {
-		vs.members = members(set)
-	}
-	e.done[url] = vs
+	vs := (&expander{t: t, active: map[string]bool{}}).valueSet(def)
+	t.cache.Store(ref, vs)
 	return vs
 }
 
-// published turns a published expansion into a codeSet, warning where it
-// differs from the one computed from the compose. The published one wins,
-// unless it names a code the code systems lack.
-func (e *expander) published(def *ValueSetDefinition, computed codeSet) codeSet {
-	set := codeSet{}
-	for _, c := range def.Expansion {
-		cs, ok := e.b.systems[c.System]
-		var i int32
-		if ok {
-			i, ok = cs.find(c.Code)
-		}
-		if !ok {
-			e.warn("%s: published expansion has %s|%s, which is not defined; using the compose", def.URL, c.System, c.Code)
-			return computed
-		}
-		if set[cs] == nil {
-			set[cs] = newBitset(len(cs.Concepts))
-		}
-		set[cs].set(i)
+// resolveValueSet finds the value set ref names; a version we do not have
+// falls back to the current one, as the R4 definitions cite their own
+// version (|4.0.1) and stored value sets may be cited with one.
+func (t *Tables) resolveValueSet(ref string) (*ValueSetDefinition, bool) {
+	if def, ok := t.valueSets.get(ref, ""); ok {
+		return def, true
 	}
-	if a, b := count(set), count(computed); a != b {
-		e.warn("%s: published expansion has %d codes, compose gives %d", def.URL, a, b)
-	}
-	return set
+	return t.valueSets.get(stripVersion(ref), "")
 }
 
-func count(s codeSet) int {
-	n := 0
-	for _, b := range s {
-		n += b.count()
-	}
-	return n
+// expandDefinition expands a value set that need not be in the tables (one
+// given inline to $expand); it is not memoised.
+func (t *Tables) expandDefinition(def *ValueSetDefinition) *ValueSet {
+	e := &expander{t: t, active: map[string]bool{}}
+	return e.compute(def)
 }
 
-// members orders a codeSet by system URL, dropping empty systems.
-func members(s codeSet) []memberSet {
-	var out []memberSet
-	for cs, bits := range s {
-		if !bits.empty() {
-			out = append(out, memberSet{system: cs, bits: bits})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].system.URL < out[j].system.URL })
-	return out
+// expander evaluates value set definitions against one Tables.
+type expander struct {
+	t      *Tables
+	active map[string]bool // value sets being expanded, for import cycles
 }
 
-// compose evaluates ValueSet.compose; reason is non-empty when the result
-// cannot be enumerated.
-func (e *expander) compose(def *ValueSetDefinition) (set codeSet, reason string) {
-	if len(def.Compose.Include) == 0 {
-		if def.Expansion != nil {
-			return codeSet{}, ""
-		}
-		return nil, "value set " + def.URL + " has no compose"
+// valueSet returns the memoised expansion of def, computing it if needed.
+func (e *expander) valueSet(def *ValueSetDefinition) *ValueSet {
+	key := def.URL + "|" + def.Version
+	if v, ok := e.t.cache.Load(key); ok {
+		return v.(*ValueSet)
 	}
-	set = codeSet{}
+	if e.active[def.URL] {
+		return &ValueSet{URL: def.URL, NotEnumerable: "value set " + def.URL + " imports itself", undecidable: true,
+			deps: map[string]bool{def.URL: true}}
+	}
+	e.active[def.URL] = true
+	defer delete(e.active, def.URL)
+	vs := e.compute(def)
+	e.t.cache.Store(key, vs)
+	return vs
+}
+
+// compute evaluates ValueSet.compose: the union of the includes minus the
+// excludes.
+func (e *expander) compute(def *ValueSetDefinition) *ValueSet {
+	vs := &ValueSet{URL: def.URL, Version: def.Version, Name: def.Name, Title: def.Title,
+		deps: map[string]bool{def.URL: true}}
+	set := newCodeSet()
+	reason := def.Missing
+	if reason == "" && len(def.Compose.Include) == 0 {
+		reason = "value set " + def.URL + " has no compose"
+	}
+	vs.undecidable = reason != ""
 	for _, inc := range def.Compose.Include {
-		s, reason := e.composeSet(def.URL, inc)
-		if reason != "" {
-			return nil, reason
-		}
-		set.union(s)
+		p := e.include(vs, def, inc)
+		set.union(p.set)
+		vs.external = appendNew(vs.external, p.external...)
+		vs.open = appendNew(vs.open, p.open...)
+		vs.undecidable = vs.undecidable || p.undecidable
+		reason = first(reason, p.reason)
 	}
 	for _, exc := range def.Compose.Exclude {
-		s, reason := e.composeSet(def.URL, exc)
-		if reason != "" {
-			return nil, reason
+		p := e.include(vs, def, exc)
+		if p.reason != "" || len(p.external) > 0 {
+			// What the exclude removes is unknown, so nothing is certain.
+			set, reason = newCodeSet(), first(p.reason, "value set "+def.URL+": an exclude cannot be evaluated")
+			vs.external, vs.open, vs.undecidable = nil, nil, true
+			break
 		}
-		set.subtract(s)
+		set.subtract(p.set)
 	}
-	return set, ""
-}
-
-// composeSet evaluates one include or exclude.
-func (e *expander) composeSet(url string, in ComposeSet) (codeSet, string) {
-	var set codeSet
-	if in.System != "" {
-		cs, reason := e.system(in.System, len(in.Concepts) > 0)
-		if reason != "" {
-			return nil, reason
-		}
-		bits, reason := e.selectCodes(url, cs, in)
-		if reason != "" {
-			return nil, reason
-		}
-		set = codeSet{cs: bits}
-	}
-	for _, u := range in.ValueSets {
-		vs := e.valueSet(u)
-		if !vs.Enumerable() {
-			return nil, vs.NotEnumerable
-		}
-		if set == nil {
-			set = vs.codeSet()
-		} else {
-			set.intersect(vs.codeSet())
-		}
-	}
-	return set, ""
-}
-
-// system returns the code system at url if the include can be enumerated
-// from it: a complete one, or a fragment when the include lists its codes.
-func (e *expander) system(url string, listed bool) (*CodeSystem, string) {
-	cs, ok := e.b.systems[url]
+	vs.members = set.members()
 	switch {
-	case !ok || e.b.synthetic[url] && !listed:
-		return nil, "code system " + url + " is not enumerated"
-	case cs.Content != "complete" && !(cs.Content == "fragment" && listed):
-		return nil, "code system " + url + " has content " + cs.Content
+	case reason != "":
+		vs.NotEnumerable = reason
+	case len(vs.external) > 0:
+		vs.NotEnumerable = "code system " + vs.external[0] + " is not enumerated"
+	}
+	return vs
+}
+
+// part is what one include or exclude selects.
+type part struct {
+	set         *codeSet
+	external    []string // systems included whole, decided by their grammar
+	open        []string // systems whose selected codes are unknown
+	undecidable bool     // the selection is unknown whatever the system
+	reason      string   // why the selection cannot be listed; "" when it can
+}
+
+// include evaluates one include or exclude: the codes it selects from its
+// system, intersected with every value set it imports.
+func (e *expander) include(vs *ValueSet, def *ValueSetDefinition, in ComposeSet) part {
+	p := part{set: newCodeSet()}
+	if in.System != "" {
+		vs.deps[in.System] = true
+		cs, reason := e.system(in)
+		switch {
+		case cs != nil:
+			bits, reason := e.selectCodes(vs, def, cs, in)
+			p.set.add(cs, bits)
+			if reason != "" {
+				p.reason, p.open = reason, []string{in.System}
+			}
+			if len(in.Concepts) == 0 && cs.Content != "complete" {
+				// We list the codes we hold of an example or fragment
+				// system; others may exist, so membership stays open.
+				p.open = []string{in.System}
+			}
+		case isGrammarWhole(in):
+			p.external = []string{in.System}
+		default:
+			p.reason, p.open = reason, []string{in.System}
+		}
+	}
+	for i, u := range in.ValueSets {
+		vs.deps[stripVersion(u)] = true
+		imp := e.importValueSet(u)
+		for d := range imp.deps {
+			vs.deps[d] = true
+		}
+		for k, x := range imp.extra {
+			vs.setExtra(k, x)
+		}
+		vs.Warnings = append(vs.Warnings, imp.Warnings...)
+		switch {
+		case in.System == "" && len(in.ValueSets) == 1:
+			p.set, p.external, p.open, p.undecidable = imp.codeSet(), imp.external, imp.open, imp.undecidable
+			p.reason = first(p.reason, imp.NotEnumerable)
+			if len(imp.external) > 0 && !imp.undecidable && len(imp.open) == 0 {
+				p.reason = ""
+			}
+		case !imp.Enumerable():
+			p.reason, p.undecidable = first(p.reason, imp.NotEnumerable), true
+		case i == 0 && in.System == "":
+			p.set = imp.codeSet()
+		default:
+			p.set.intersect(imp.codeSet())
+		}
+	}
+	return p
+}
+
+// isGrammarWhole reports whether an include takes a whole external system
+// whose codes we can check by syntax.
+func isGrammarWhole(in ComposeSet) bool {
+	ext, ok := externalSystem(in.System)
+	return ok && ext.check != nil && len(in.Concepts) == 0 && len(in.Filters) == 0
+}
+
+func (e *expander) importValueSet(ref string) *ValueSet {
+	def, ok := e.t.resolveValueSet(ref)
+	if !ok {
+		url := stripVersion(ref)
+		return &ValueSet{URL: url, NotEnumerable: "value set " + ref + " is not defined", undecidable: true,
+			deps: map[string]bool{url: true}}
+	}
+	return e.valueSet(def)
+}
+
+// system returns the code system an include draws on, if its codes can be
+// enumerated: a complete one, or any we hold (a fragment or the synthetic
+// one made from value set listings) when the include lists its codes.
+func (e *expander) system(in ComposeSet) (*CodeSystem, string) {
+	listed := len(in.Concepts) > 0
+	cs, ok := e.t.systems.get(in.System, in.Version)
+	if !ok && in.Version != "" {
+		cs, ok = e.t.systems.get(in.System, "")
+	}
+	if frag, found := e.t.fragments[in.System]; listed && found && (!ok || cs.Content != "complete") {
+		cs, ok = frag, true
+	}
+	switch {
+	case !ok:
+		return nil, "code system " + in.System + " is not enumerated"
+	case !listed && cs.Content != "complete" && cs.Content != "example" && cs.Content != "fragment":
+		return nil, "code system " + in.System + " has content " + cs.Content
 	}
 	return cs, ""
 }
 
 // selectCodes returns the codes of cs an include selects: the listed
-// concepts, or the active, selectable ones passing every filter.
-func (e *expander) selectCodes(url string, cs *CodeSystem, in ComposeSet) (bitset, string) {
+// concepts, or the selectable ones passing every filter.
+func (e *expander) selectCodes(vs *ValueSet, def *ValueSetDefinition, cs *CodeSystem, in ComposeSet) (bitset, string) {
 	bits := newBitset(len(cs.Concepts))
 	if len(in.Concepts) > 0 {
 		for _, c := range in.Concepts {
-			if i, ok := cs.find(c.Code); ok {
-				bits.set(i)
-			} else {
-				e.warn("%s: code %s|%s is not defined", url, cs.URL, c.Code)
+			i, ok := cs.find(c.Code)
+			if !ok {
+				vs.Warnings = append(vs.Warnings, fmt.Sprintf("%s: code %s|%s is not defined", def.URL, cs.URL, c.Code))
+				continue
+			}
+			bits.set(i)
+			if c.Display != "" && c.Display != cs.Concepts[i].Display || len(c.Designations) > 0 {
+				vs.setExtra(conceptKey(cs.URL, cs.Concepts[i].Code), conceptExtra{display: c.Display, designations: c.Designations})
 			}
 		}
 		return bits, ""
 	}
 	// Like the published expansions, a whole system or a filter selects only
-	// concepts meant for use in data: not abstract groupings, not retired.
+	// concepts meant for use in data: not abstract (notSelectable)
+	// groupings, not deprecated ones; retired ones are in (flagged
+	// inactive) unless compose.inactive is false.
 	for i, c := range cs.Concepts {
-		if !c.Abstract && !c.Inactive {
+		if !c.Abstract && !c.Deprecated && (!c.Inactive || !def.Compose.ActiveOnly) {
 			bits.set(int32(i))
 		}
 	}
 	for _, f := range in.Filters {
 		fbits, reason := filter(cs, f)
 		if reason != "" {
-			return nil, "value set " + url + ": " + reason
+			return newBitset(len(cs.Concepts)), "value set " + def.URL + ": " + reason
 		}
 		for i := range bits {
 			bits[i] &= fbits[i]
@@ -323,44 +240,57 @@ func (e *expander) selectCodes(url string, cs *CodeSystem, in ComposeSet) (bitse
 	return bits, ""
 }
 
-// filter evaluates one filter over the hierarchy and codes of cs
-// (http://hl7.org/fhir/R4/valueset-filter-operator.html).
+func (vs *ValueSet) setExtra(key string, x conceptExtra) {
+	if vs.extra == nil {
+		vs.extra = map[string]conceptExtra{}
+	}
+	vs.extra[key] = x
+}
+
+// filter evaluates one filter over the codes, hierarchy and properties of
+// cs (http://hl7.org/fhir/R4/valueset-filter-operator.html).
 func filter(cs *CodeSystem, f Filter) (bitset, string) {
 	bits := newBitset(len(cs.Concepts))
 	root, found := cs.find(f.Value)
+	byCode := f.Property == "concept" || f.Property == "code"
 	switch {
-	case (f.Property == "concept" || f.Property == "code") && f.Op == "is-a",
-		(f.Property == "concept" || f.Property == "code") && f.Op == "is-not-a":
+	case byCode && (f.Op == "is-a" || f.Op == "is-not-a"):
 		if found {
 			bits.set(root)
-			for _, d := range cs.Descendants(f.Value) {
+			for _, d := range cs.walk(root, children) {
 				bits.set(d)
 			}
 		}
 		if f.Op == "is-not-a" {
-			for i := range cs.Concepts {
-				if bits.has(int32(i)) {
-					bits.unset(int32(i))
-				} else {
-					bits.set(int32(i))
-				}
+			invert(bits, len(cs.Concepts))
+		}
+	case byCode && f.Op == "descendent-of":
+		if found {
+			for _, d := range cs.walk(root, children) {
+				bits.set(d)
 			}
 		}
-	case (f.Property == "concept" || f.Property == "code") && f.Op == "descendent-of":
-		for _, d := range cs.Descendants(f.Value) {
-			bits.set(d)
+	case byCode && f.Op == "generalizes":
+		if found {
+			bits.set(root)
+			for _, d := range cs.walk(root, parents) {
+				bits.set(d)
+			}
 		}
-	case (f.Property == "concept" || f.Property == "code") && f.Op == "=":
+	case byCode && f.Op == "=":
 		if found {
 			bits.set(root)
 		}
-	case (f.Property == "concept" || f.Property == "code") && f.Op == "in":
+	case byCode && (f.Op == "in" || f.Op == "not-in"):
 		for _, code := range strings.Split(f.Value, ",") {
 			if i, ok := cs.find(strings.TrimSpace(code)); ok {
 				bits.set(i)
 			}
 		}
-	case (f.Property == "concept" || f.Property == "code") && f.Op == "regex":
+		if f.Op == "not-in" {
+			invert(bits, len(cs.Concepts))
+		}
+	case byCode && f.Op == "regex":
 		re, err := regexp.Compile("^(?:" + f.Value + ")$")
 		if err != nil {
 			return nil, fmt.Sprintf("bad regex filter %q: %v", f.Value, err)
@@ -370,19 +300,100 @@ func filter(cs *CodeSystem, f Filter) (bitset, string) {
 				bits.set(int32(i))
 			}
 		}
-	case f.Property == "parent" && f.Op == "=":
+	case (f.Property == "parent" || f.Property == "child") && f.Op == "=":
 		if found {
-			for _, c := range cs.Concepts[root].Children {
+			for _, c := range related(&cs.Concepts[root], f.Property == "parent") {
 				bits.set(c)
 			}
 		}
 	default:
-		return nil, fmt.Sprintf("filter %s %s %s on %s is not supported", f.Property, f.Op, f.Value, cs.URL)
+		return propertyFilter(cs, f)
 	}
 	return bits, ""
 }
 
-func stripVersion(url string) string {
-	u, _, _ := strings.Cut(url, "|")
-	return u
+func children(c *CodeConcept) []int32 { return c.Children }
+func parents(c *CodeConcept) []int32  { return c.Parents }
+
+// related is, for "parent = X", X's children; for "child = X", X's parents.
+func related(c *CodeConcept, parentFilter bool) []int32 {
+	if parentFilter {
+		return c.Children
+	}
+	return c.Parents
+}
+
+func invert(bits bitset, n int) {
+	for i := 0; i < n; i++ {
+		if bits.has(int32(i)) {
+			bits.unset(int32(i))
+		} else {
+			bits.set(int32(i))
+		}
+	}
+}
+
+// propertyFilter evaluates a filter on a concept property: =, in, not-in,
+// regex and exists.
+func propertyFilter(cs *CodeSystem, f Filter) (bitset, string) {
+	bits := newBitset(len(cs.Concepts))
+	var match func(string) bool
+	switch f.Op {
+	case "=":
+		match = func(v string) bool { return v == f.Value }
+	case "in", "not-in":
+		set := map[string]bool{}
+		for _, v := range strings.Split(f.Value, ",") {
+			set[strings.TrimSpace(v)] = true
+		}
+		match = func(v string) bool { return set[v] }
+	case "regex":
+		re, err := regexp.Compile("^(?:" + f.Value + ")$")
+		if err != nil {
+			return nil, fmt.Sprintf("bad regex filter %q: %v", f.Value, err)
+		}
+		match = re.MatchString
+	case "exists":
+		match = func(string) bool { return true }
+	default:
+		return nil, fmt.Sprintf("filter %s %s %s on %s is not supported", f.Property, f.Op, f.Value, cs.URL)
+	}
+	known := false
+	for i := range cs.Concepts {
+		has := false
+		for _, p := range cs.Concepts[i].Properties {
+			if p.Code == f.Property {
+				known = true
+				if match(p.Value) {
+					has = true
+				}
+			}
+		}
+		if f.Op == "exists" {
+			has = has == (f.Value != "false")
+		}
+		if f.Op == "not-in" {
+			has = !has
+		}
+		if has {
+			bits.set(int32(i))
+		}
+	}
+	if !known && f.Op != "exists" && f.Op != "not-in" {
+		return nil, fmt.Sprintf("filter %s %s %s on %s is not supported: no concept has property %s", f.Property, f.Op, f.Value, cs.URL, f.Property)
+	}
+	return bits, ""
+}
+
+func appendNew(list []string, items ...string) []string {
+	for _, it := range items {
+		found := false
+		for _, x := range list {
+			found = found || x == it
+		}
+		if !found {
+			list = append(list, it)
+		}
+	}
+	return list
 }

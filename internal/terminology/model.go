@@ -12,33 +12,55 @@ type Concept struct {
 // Designation is an additional representation of a concept, typically a
 // display in another language (CodeSystem.concept.designation).
 type Designation struct {
-	Language string // BCP 47 tag, e.g. "de" or "nl-NL"; empty when not stated
+	Language string // BCP 47 tag, e.g. "en" or "zh-HK"; empty when not stated
 	Use      string // the designation use as "system|code"; empty when not stated
 	Value    string
+}
+
+// Property is one CodeSystem.concept.property: Type is the FHIR type of
+// the value ("code", "string", "boolean", "integer", "decimal",
+// "dateTime" or "Coding"); a Coding value is "system|code".
+type Property struct {
+	Code, Type, Value string
 }
 
 // CodeConcept is a concept defined by a code system. Parents and Children
 // are indices into the Concepts of the same CodeSystem.
 type CodeConcept struct {
-	Code         string
-	Display      string
-	Abstract     bool // notSelectable/abstract: a grouping, not for use in data
-	Inactive     bool // status retired/deprecated/inactive
+	Code       string
+	Display    string
+	Definition string
+	Abstract   bool // notSelectable/abstract: a grouping, not for use in data
+	Inactive   bool // inactive, or status retired or inactive
+	// Deprecated is status deprecated or a deprecationDate: still valid,
+	// but left out of whole-system and filter expansions, as the published
+	// R4 expansions do.
+	Deprecated   bool
 	Parents      []int32
 	Children     []int32
 	Designations []Designation
+	Properties   []Property
 }
 
-// CodeSystem is a code system with its concepts in definition order.
+// CodeSystem is a code system with its concepts in definition order
+// (http://hl7.org/fhir/R4/codesystem.html).
 type CodeSystem struct {
-	URL           string
-	Version       string
-	Name          string
-	Content       string // complete, fragment, example, not-present, supplement
+	URL     string
+	Version string
+	Name    string
+	Title   string
+	Content string // complete, fragment, example, not-present, supplement
+	// CaseSensitive is false only when the resource says caseSensitive
+	// false; then codes match whatever their case.
 	CaseSensitive bool
+	Supplements   string // the system a supplement adds designations to
 	Concepts      []CodeConcept
 
 	index map[string]int32 // code → position in Concepts
+	fold  map[string]int32 // lower-cased code → position, for case-insensitive systems
+	// synthetic marks a fragment made from the codes value sets list for a
+	// system we do not have (UCUM in units-of-time, say).
+	synthetic bool
 }
 
 // Lookup returns the concept with the given code.
@@ -52,14 +74,34 @@ func (cs *CodeSystem) Lookup(code string) (*CodeConcept, bool) {
 
 func (cs *CodeSystem) find(code string) (int32, bool) {
 	i, ok := cs.index[code]
+	if !ok && cs.fold != nil {
+		i, ok = cs.fold[strings.ToLower(code)]
+	}
 	return i, ok
+}
+
+// hierarchical reports whether any concept has a parent.
+func (cs *CodeSystem) hierarchical() bool {
+	for i := range cs.Concepts {
+		if len(cs.Concepts[i].Parents) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // reindex builds the code index and the Children links from Parents.
 func (cs *CodeSystem) reindex() {
 	cs.index = make(map[string]int32, len(cs.Concepts))
+	cs.fold = nil
+	if !cs.CaseSensitive && !cs.synthetic && cs.Content != "" {
+		cs.fold = make(map[string]int32, len(cs.Concepts))
+	}
 	for i := range cs.Concepts {
 		cs.index[cs.Concepts[i].Code] = int32(i)
+		if cs.fold != nil {
+			cs.fold[strings.ToLower(cs.Concepts[i].Code)] = int32(i)
+		}
 		cs.Concepts[i].Children = nil
 	}
 	for i, c := range cs.Concepts {
@@ -76,13 +118,28 @@ func (cs *CodeSystem) Descendants(code string) []int32 {
 	if !ok {
 		return nil
 	}
+	return cs.walk(root, func(c *CodeConcept) []int32 { return c.Children })
+}
+
+// Ancestors returns the indices of every concept above code (not code
+// itself), following Parents transitively.
+func (cs *CodeSystem) Ancestors(code string) []int32 {
+	root, ok := cs.find(code)
+	if !ok {
+		return nil
+	}
+	return cs.walk(root, func(c *CodeConcept) []int32 { return c.Parents })
+}
+
+// walk returns the concepts reachable from root along next, root excluded.
+func (cs *CodeSystem) walk(root int32, next func(*CodeConcept) []int32) []int32 {
 	seen := map[int32]bool{root: true}
 	var out []int32
 	stack := []int32{root}
 	for len(stack) > 0 {
 		n := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		for _, c := range cs.Concepts[n].Children {
+		for _, c := range next(&cs.Concepts[n]) {
 			if !seen[c] {
 				seen[c] = true
 				out = append(out, c)
@@ -94,87 +151,31 @@ func (cs *CodeSystem) Descendants(code string) []int32 {
 }
 
 // display returns the concept's display in lang, falling back to the
-// language's base tag ("de-CH" → "de") and then to the default display.
+// language's base tag ("zh-HK" → "zh") and then to the default display.
 func (c *CodeConcept) display(lang string) string {
-	if lang == "" {
-		return c.Display
-	}
-	base, _, _ := strings.Cut(lang, "-")
-	fallback := ""
-	for _, d := range c.Designations {
-		switch {
-		case strings.EqualFold(d.Language, lang):
-			return d.Value
-		case fallback == "" && strings.EqualFold(d.Language, base):
-			fallback = d.Value
-		}
-	}
-	if fallback != "" {
-		return fallback
+	if d, ok := designationIn(c.Designations, lang); ok {
+		return d
 	}
 	return c.Display
 }
 
-// ValueSet is a value set and, when it is enumerable, its expansion.
-// The expansion is held as one bit set per code system over that system's
-// Concepts, so membership is a map lookup and a bit test.
-type ValueSet struct {
-	URL     string
-	Version string
-	Name    string
-	// NotEnumerable says why the expansion is unknown (for example "code
-	// system urn:ietf:bcp:13 is not enumerated"); empty when it is known.
-	NotEnumerable string
-
-	members []memberSet
-}
-
-// memberSet is the part of an expansion drawn from one code system.
-type memberSet struct {
-	system *CodeSystem
-	bits   bitset
-}
-
-// Enumerable reports whether the expansion of the value set is known.
-func (vs *ValueSet) Enumerable() bool { return vs.NotEnumerable == "" }
-
-// Contains reports whether (system, code) is in the expansion; system ""
-// matches a code of any system in the expansion.
-func (vs *ValueSet) Contains(system, code string) bool {
-	for i := range vs.members {
-		m := &vs.members[i]
-		if system != "" && m.system.URL != system {
-			continue
-		}
-		if idx, ok := m.system.find(code); ok && m.bits.has(idx) {
-			return true
+// designationIn returns the value of the designation in lang, or in its
+// base language ("zh-HK" → "zh") when there is none in lang itself.
+func designationIn(ds []Designation, lang string) (string, bool) {
+	if lang == "" {
+		return "", false
+	}
+	base, _, _ := strings.Cut(lang, "-")
+	fallback := ""
+	for _, d := range ds {
+		switch {
+		case strings.EqualFold(d.Language, lang):
+			return d.Value, true
+		case fallback == "" && strings.EqualFold(d.Language, base):
+			fallback = d.Value
 		}
 	}
-	return false
-}
-
-// Codes returns the expansion, grouped by code system and in each system's
-// definition order.
-func (vs *ValueSet) Codes() []Concept {
-	var out []Concept
-	for _, m := range vs.members {
-		for i := range m.system.Concepts {
-			if m.bits.has(int32(i)) {
-				c := &m.system.Concepts[i]
-				out = append(out, Concept{System: m.system.URL, Code: c.Code, Display: c.Display})
-			}
-		}
-	}
-	return out
-}
-
-// Len returns the number of codes in the expansion.
-func (vs *ValueSet) Len() int {
-	n := 0
-	for _, m := range vs.members {
-		n += m.bits.count()
-	}
-	return n
+	return fallback, fallback != ""
 }
 
 // bitset is a set of concept indices.
@@ -184,7 +185,7 @@ func newBitset(n int) bitset { return make(bitset, (n+63)/64) }
 
 func (b bitset) has(i int32) bool {
 	w := int(i) >> 6
-	return w < len(b) && b[w]&(1<<(uint(i)&63)) != 0
+	return i >= 0 && w < len(b) && b[w]&(1<<(uint(i)&63)) != 0
 }
 
 func (b bitset) set(i int32)   { b[i>>6] |= 1 << (uint(i) & 63) }

@@ -3,6 +3,7 @@ package terminology
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -14,24 +15,34 @@ type (
 		URL           string        `json:"url"`
 		Version       string        `json:"version"`
 		Name          string        `json:"name"`
+		Title         string        `json:"title"`
 		Content       string        `json:"content"`
-		CaseSensitive bool          `json:"caseSensitive"`
+		CaseSensitive *bool         `json:"caseSensitive"`
+		Supplements   string        `json:"supplements"`
 		Concept       []conceptJSON `json:"concept"`
 	}
 	conceptJSON struct {
-		Code        string `json:"code"`
-		Display     string `json:"display"`
-		Designation []struct {
-			Language string     `json:"language"`
-			Use      codingJSON `json:"use"`
-			Value    string     `json:"value"`
-		} `json:"designation"`
-		Property []struct {
-			Code         string `json:"code"`
-			ValueCode    string `json:"valueCode"`
-			ValueBoolean bool   `json:"valueBoolean"`
-		} `json:"property"`
-		Concept []conceptJSON `json:"concept"`
+		Code        string            `json:"code"`
+		Display     string            `json:"display"`
+		Definition  string            `json:"definition"`
+		Designation []designationJSON `json:"designation"`
+		Property    []propertyJSON    `json:"property"`
+		Concept     []conceptJSON     `json:"concept"`
+	}
+	designationJSON struct {
+		Language string     `json:"language"`
+		Use      codingJSON `json:"use"`
+		Value    string     `json:"value"`
+	}
+	propertyJSON struct {
+		Code          string       `json:"code"`
+		ValueCode     *string      `json:"valueCode"`
+		ValueString   *string      `json:"valueString"`
+		ValueBoolean  *bool        `json:"valueBoolean"`
+		ValueInteger  *json.Number `json:"valueInteger"`
+		ValueDecimal  *json.Number `json:"valueDecimal"`
+		ValueDateTime *string      `json:"valueDateTime"`
+		ValueCoding   *codingJSON  `json:"valueCoding"`
 	}
 	codingJSON struct {
 		System  string `json:"system"`
@@ -43,9 +54,11 @@ type (
 		URL          string `json:"url"`
 		Version      string `json:"version"`
 		Name         string `json:"name"`
+		Title        string `json:"title"`
 		Compose      *struct {
-			Include []composeSetJSON `json:"include"`
-			Exclude []composeSetJSON `json:"exclude"`
+			Inactive *bool            `json:"inactive"`
+			Include  []composeSetJSON `json:"include"`
+			Exclude  []composeSetJSON `json:"exclude"`
 		} `json:"compose"`
 		Expansion *struct {
 			Total     *int                    `json:"total"`
@@ -58,8 +71,9 @@ type (
 		System  string `json:"system"`
 		Version string `json:"version"`
 		Concept []struct {
-			Code    string `json:"code"`
-			Display string `json:"display"`
+			Code        string            `json:"code"`
+			Display     string            `json:"display"`
+			Designation []designationJSON `json:"designation"`
 		} `json:"concept"`
 		Filter   []Filter `json:"filter"`
 		ValueSet []string `json:"valueSet"`
@@ -83,7 +97,10 @@ func ParseCodeSystem(data []byte) (*CodeSystem, error) {
 	if in.ResourceType != "CodeSystem" || in.URL == "" {
 		return nil, fmt.Errorf("terminology: parse CodeSystem: not a CodeSystem with a url")
 	}
-	cs := &CodeSystem{URL: in.URL, Version: in.Version, Name: in.Name, Content: in.Content, CaseSensitive: in.CaseSensitive}
+	cs := &CodeSystem{
+		URL: in.URL, Version: in.Version, Name: in.Name, Title: in.Title, Content: in.Content,
+		CaseSensitive: in.CaseSensitive == nil || *in.CaseSensitive, Supplements: stripVersion(in.Supplements),
+	}
 	f := flattener{cs: cs, index: map[string]int32{}}
 	f.add(in.Concept, -1)
 	f.link()
@@ -110,11 +127,14 @@ func (f *flattener) add(list []conceptJSON, parent int32) {
 			f.links = append(f.links, [2]string{c.Code, f.cs.Concepts[parent].Code})
 		}
 		for _, p := range c.Property {
+			if p.ValueCode == nil {
+				continue
+			}
 			switch p.Code {
 			case "parent", "subsumedBy":
-				f.links = append(f.links, [2]string{c.Code, p.ValueCode})
+				f.links = append(f.links, [2]string{c.Code, *p.ValueCode})
 			case "child":
-				f.links = append(f.links, [2]string{p.ValueCode, c.Code})
+				f.links = append(f.links, [2]string{*p.ValueCode, c.Code})
 			}
 		}
 		f.add(c.Concept, i)
@@ -146,35 +166,76 @@ func containsIndex(list []int32, i int32) bool {
 }
 
 func concept(c conceptJSON) CodeConcept {
-	out := CodeConcept{Code: c.Code, Display: c.Display}
+	out := CodeConcept{Code: c.Code, Display: c.Display, Definition: c.Definition}
 	for _, p := range c.Property {
+		prop := property(p)
 		switch {
-		case (p.Code == "notSelectable" || p.Code == "abstract") && p.ValueBoolean:
+		case p.Code == "notSelectable" && prop.Value == "true":
 			out.Abstract = true
-		case p.Code == "inactive" && p.ValueBoolean,
-			p.Code == "status" && (p.ValueCode == "retired" || p.ValueCode == "deprecated" || p.ValueCode == "inactive"):
+		case p.Code == "inactive" && prop.Value == "true",
+			p.Code == "status" && (prop.Value == "retired" || prop.Value == "inactive"):
 			out.Inactive = true
+		case p.Code == "status" && prop.Value == "deprecated", p.Code == "deprecationDate":
+			out.Deprecated = true
+		}
+		switch p.Code {
+		case "parent", "child", "subsumedBy":
+			// kept as the hierarchy instead
+		default:
+			if prop.Type != "" {
+				out.Properties = append(out.Properties, prop)
+			}
 		}
 	}
-	for _, d := range c.Designation {
+	out.Designations = designations(c.Designation)
+	return out
+}
+
+func designations(in []designationJSON) []Designation {
+	var out []Designation
+	for _, d := range in {
 		use := ""
 		if d.Use.Code != "" {
 			use = d.Use.System + "|" + d.Use.Code
 		}
-		out.Designations = append(out.Designations, Designation{Language: d.Language, Use: use, Value: d.Value})
+		out = append(out, Designation{Language: d.Language, Use: use, Value: d.Value})
 	}
 	return out
 }
 
-// ValueSetDefinition is what defines a value set's content: its compose and,
-// when one was published, a pre-computed expansion.
+// property turns a concept property into its type and a string value.
+func property(p propertyJSON) Property {
+	switch {
+	case p.ValueCode != nil:
+		return Property{p.Code, "code", *p.ValueCode}
+	case p.ValueString != nil:
+		return Property{p.Code, "string", *p.ValueString}
+	case p.ValueBoolean != nil:
+		return Property{p.Code, "boolean", strconv.FormatBool(*p.ValueBoolean)}
+	case p.ValueInteger != nil:
+		return Property{p.Code, "integer", p.ValueInteger.String()}
+	case p.ValueDecimal != nil:
+		return Property{p.Code, "decimal", p.ValueDecimal.String()}
+	case p.ValueDateTime != nil:
+		return Property{p.Code, "dateTime", *p.ValueDateTime}
+	case p.ValueCoding != nil:
+		return Property{p.Code, "Coding", p.ValueCoding.System + "|" + p.ValueCoding.Code}
+	}
+	return Property{Code: p.Code}
+}
+
+// ValueSetDefinition is what defines a value set's content: its compose.
 type ValueSetDefinition struct {
 	URL     string
 	Version string
 	Name    string
+	Title   string
 	Compose Compose
-	// Expansion is a pre-computed complete expansion; nil when there is none
-	// or when the published one is limited, too costly or unclosed.
+	// Missing says why the content is unknown, for value sets we know of
+	// (from a binding) but do not have; empty otherwise.
+	Missing string
+	// Expansion is the published expansion, kept only for comparison with
+	// the computed one; nil when there is none or it is partial.
 	Expansion []Concept
 }
 
@@ -182,6 +243,11 @@ type ValueSetDefinition struct {
 type Compose struct {
 	Include []ComposeSet
 	Exclude []ComposeSet
+	// ActiveOnly leaves inactive codes out of a whole system or a filter;
+	// it is set by compose.inactive false. By default (compose.inactive
+	// absent or true) they are in, flagged inactive, as in the published
+	// R4 expansions.
+	ActiveOnly bool
 }
 
 // ComposeSet is one ValueSet.compose.include or exclude: codes of System
@@ -197,8 +263,9 @@ type ComposeSet struct {
 
 // ComposeConcept is ValueSet.compose.include.concept.
 type ComposeConcept struct {
-	Code    string
-	Display string
+	Code         string
+	Display      string
+	Designations []Designation
 }
 
 // Filter is ValueSet.compose.include.filter.
@@ -217,10 +284,11 @@ func ParseValueSet(data []byte) (*ValueSetDefinition, error) {
 	if in.ResourceType != "ValueSet" || in.URL == "" {
 		return nil, fmt.Errorf("terminology: parse ValueSet: not a ValueSet with a url")
 	}
-	def := &ValueSetDefinition{URL: in.URL, Version: in.Version, Name: in.Name}
+	def := &ValueSetDefinition{URL: in.URL, Version: in.Version, Name: in.Name, Title: in.Title}
 	if in.Compose != nil {
 		def.Compose.Include = composeSets(in.Compose.Include)
 		def.Compose.Exclude = composeSets(in.Compose.Exclude)
+		def.Compose.ActiveOnly = in.Compose.Inactive != nil && !*in.Compose.Inactive
 	}
 	if e := in.Expansion; e != nil && completeExpansion(e.Parameter, e.Extension) {
 		def.Expansion = flattenContains(e.Contains, []Concept{})
@@ -233,7 +301,7 @@ func composeSets(in []composeSetJSON) []ComposeSet {
 	for _, s := range in {
 		cs := ComposeSet{System: s.System, Version: s.Version, Filters: s.Filter, ValueSets: s.ValueSet}
 		for _, c := range s.Concept {
-			cs.Concepts = append(cs.Concepts, ComposeConcept{Code: c.Code, Display: c.Display})
+			cs.Concepts = append(cs.Concepts, ComposeConcept{Code: c.Code, Display: c.Display, Designations: designations(c.Designation)})
 		}
 		out = append(out, cs)
 	}

@@ -64,9 +64,17 @@ func TestCheckCode(t *testing.T) {
 		{"v3 marital status", "http://hl7.org/fhir/ValueSet/marital-status", "http://terminology.hl7.org/CodeSystem/v3-MaritalStatus", "M", true, true},
 		{"v3 null flavor import", "http://hl7.org/fhir/ValueSet/marital-status", "http://terminology.hl7.org/CodeSystem/v3-NullFlavor", "UNK", true, true},
 		{"v2 table", "http://terminology.hl7.org/ValueSet/v2-0203", "http://terminology.hl7.org/CodeSystem/v2-0203", "MR", true, true},
-		{"mime types not enumerable", "http://hl7.org/fhir/ValueSet/mimetypes", "urn:ietf:bcp:13", "text/plain", false, false},
-		{"languages not enumerable", "http://hl7.org/fhir/ValueSet/all-languages", "urn:ietf:bcp:47", "en", false, false},
-		{"ucum not enumerable", "http://hl7.org/fhir/ValueSet/ucum-units", "http://unitsofmeasure.org", "mg", false, false},
+		// Not enumerable, but decided by the grammar of the system.
+		{"mime type: accepted unchecked", "http://hl7.org/fhir/ValueSet/mimetypes", "urn:ietf:bcp:13", "xml", false, false},
+		{"language", "http://hl7.org/fhir/ValueSet/all-languages", "urn:ietf:bcp:47", "zh-Hant-HK", true, true},
+		{"bad language", "http://hl7.org/fhir/ValueSet/all-languages", "urn:ietf:bcp:47", "en_US", false, true},
+		{"ucum unit", "http://hl7.org/fhir/ValueSet/ucum-units", "http://unitsofmeasure.org", "mg/dL", true, true},
+		{"bad ucum unit", "http://hl7.org/fhir/ValueSet/ucum-units", "http://unitsofmeasure.org", "mgg", false, true},
+		{"ucum unit, wrong system", "http://hl7.org/fhir/ValueSet/ucum-units", "http://example.org/units", "mg", false, true},
+		{"currency", "http://hl7.org/fhir/ValueSet/currencies", "urn:iso:std:iso:4217", "HKD", true, true},
+		{"bad currency", "http://hl7.org/fhir/ValueSet/currencies", "urn:iso:std:iso:4217", "hk$", false, true},
+		// SNOMED CT is neither held nor checkable: undecided.
+		{"snomed whole system", "http://hl7.org/fhir/ValueSet/clinical-findings", "http://snomed.info/sct", "38341003", false, false},
 		{"listed UCUM codes", "http://hl7.org/fhir/ValueSet/units-of-time", "http://unitsofmeasure.org", "wk", true, true},
 		{"listed UCUM codes, other unit", "http://hl7.org/fhir/ValueSet/units-of-time", "http://unitsofmeasure.org", "mg", false, true},
 		{"unknown value set", "http://example.org/ValueSet/nope", "", "x", false, false},
@@ -79,6 +87,24 @@ func TestCheckCode(t *testing.T) {
 				t.Errorf("CheckCode(%q, %q, %q) = %v, %v; want %v, %v", tc.valueSet, tc.sys, tc.code, member, known, tc.member, tc.known)
 			}
 		})
+	}
+}
+
+func TestCheckMIMEType(t *testing.T) {
+	for code, ok := range map[string]bool{"text/plain": true, "application/fhir+json": true, "text/plain; charset=UTF-8": true,
+		`application/dicom; variant="DICOM WADO-RS"`: true, "xml": false, "text plain": false, "/json": false} {
+		if err := CheckMIMEType(code); (err == nil) != ok {
+			t.Errorf("CheckMIMEType(%q) = %v, want ok=%v", code, err, ok)
+		}
+	}
+}
+
+func TestLanguageTags(t *testing.T) {
+	for tag, ok := range map[string]bool{"en": true, "zh-HK": true, "zh-Hant-HK": true, "yue-HK": true, "en-GB-oed": true, "x-klingon": true,
+		"de-CH-1901": true, "en-a-bbb-x-a-ccc": true, "": false, "e": false, "en_US": false, "en--US": false, "zh-HK-": false, "toolonglanguage": false, "en-a": false} {
+		if err := CheckLanguageTag(tag); (err == nil) != ok {
+			t.Errorf("CheckLanguageTag(%q) = %v, want ok=%v", tag, err, ok)
+		}
 	}
 }
 
@@ -148,8 +174,8 @@ func TestDisplay(t *testing.T) {
 // language, by base language and by an unknown language.
 func TestDisplayLanguage(t *testing.T) {
 	tb := tables(t)
-	for _, u := range sortedKeys(tb.systems) {
-		cs := tb.systems[u]
+	for _, u := range tb.CodeSystemURLs() {
+		cs, _ := tb.CodeSystem(u)
 		for _, c := range cs.Concepts {
 			for _, d := range c.Designations {
 				if d.Language == "" || d.Value == c.Display {
