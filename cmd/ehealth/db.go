@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 
+	"github.com/ehealthplus/ehealth/internal/conformance"
 	"github.com/ehealthplus/ehealth/internal/resource"
 	"github.com/ehealthplus/ehealth/internal/store"
 	"github.com/ehealthplus/ehealth/internal/store/postgres"
@@ -28,21 +31,49 @@ func openStore(ctx context.Context, url string) (store.Store, error) {
 	}
 }
 
+// platform is what the commands run on: the resource service over an
+// opened, migrated store, and the terminology link.
+type platform struct {
+	svc         *resource.Service
+	store       store.Store
+	terminology *conformance.Terminology
+}
+
 // openService opens and migrates the database and builds the resource
-// service with full validation.
+// service with full validation against the terminology service, which is
+// loaded with the stored code systems, value sets and concept maps and
+// follows every later write of them.
 func openService(ctx context.Context, url string) (*resource.Service, store.Store, error) {
-	st, err := openStore(ctx, url)
+	p, err := openPlatform(ctx, url, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		return nil, nil, err
 	}
+	return p.svc, p.store, nil
+}
+
+// openPlatform is openService keeping the terminology link, for serve.
+func openPlatform(ctx context.Context, url string, log *slog.Logger) (*platform, error) {
+	st, err := openStore(ctx, url)
+	if err != nil {
+		return nil, err
+	}
 	if err := st.Migrate(ctx); err != nil {
 		st.Close()
-		return nil, nil, fmt.Errorf("migrate %s: %w", url, err)
+		return nil, fmt.Errorf("migrate %s: %w", url, err)
 	}
-	terms, err := terminology.Load()
+	base, err := terminology.Load()
 	if err != nil {
 		st.Close()
-		return nil, nil, fmt.Errorf("load terminology: %w", err)
+		return nil, fmt.Errorf("load terminology: %w", err)
 	}
-	return resource.New(st, validate.New(terms)), st, nil
+	terms := terminology.NewService(base)
+	link := conformance.NewTerminology(terms, st, log)
+	n, err := link.Load(ctx)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	log.Info("terminology loaded", "stored_resources", n)
+	svc := resource.New(st, validate.New(terms), link.Observer())
+	return &platform{svc: svc, store: st, terminology: link}, nil
 }

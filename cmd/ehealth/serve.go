@@ -32,13 +32,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	svc, st, err := openService(ctx, *db)
+	p, err := openPlatform(ctx, *db, log)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	api := rest.New(svc, rest.Config{BaseURL: *baseURL, MaxBodyBytes: *maxBody, Version: version}, log)
-	handler := ops.Handler(api.Handler(), svc, log)
+	defer p.store.Close()
+	api := rest.New(p.svc, rest.Config{BaseURL: *baseURL, MaxBodyBytes: *maxBody, Version: version, Operations: p.terminology}, log)
+	handler := ops.Handler(api.Handler(), p.svc, log)
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

@@ -28,6 +28,7 @@ var allowed = map[string][]string{
 	"resource":    {"fhir", "fhirpath", "outcome", "store"},
 	"rest":        {"fhir", "outcome", "resource", "store"},
 	"bulkload":    {"fhir", "outcome", "resource"},
+	"conformance": {"fhir", "outcome", "resource", "store", "terminology"},
 	"ops":         {},
 	"layout":      {},
 }

@@ -24,6 +24,15 @@ func (a *API) capabilityStatement(base string) map[string]any {
 	validate := map[string]any{"name": "validate", "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate"}
 	resources := []any{}
 	for _, t := range fhir.ResourceTypes() {
+		ops := []any{validate}
+		if a.cfg.Operations != nil {
+			for _, name := range a.cfg.Operations.Names(t) {
+				ops = append(ops, map[string]any{
+					"name":       name[1:],
+					"definition": "http://hl7.org/fhir/OperationDefinition/" + t + "-" + name[1:],
+				})
+			}
+		}
 		resources = append(resources, map[string]any{
 			"type":              t,
 			"profile":           "http://hl7.org/fhir/StructureDefinition/" + t,
@@ -35,7 +44,7 @@ func (a *API) capabilityStatement(base string) map[string]any {
 			"conditionalRead":   "modified-since",
 			"conditionalUpdate": false,
 			"conditionalDelete": "not-supported",
-			"operation":         []any{validate},
+			"operation":         ops,
 		})
 	}
 	version := a.cfg.Version

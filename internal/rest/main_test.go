@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ehealthplus/ehealth/internal/conformance"
 	"github.com/ehealthplus/ehealth/internal/fhir"
 	"github.com/ehealthplus/ehealth/internal/resource"
 	"github.com/ehealthplus/ehealth/internal/rest"
@@ -72,24 +73,37 @@ type server struct {
 	srv *httptest.Server
 }
 
-var terms *terminology.Tables
+// baseTerms are the built-in R4 terminology tables, loaded once.
+var baseTerms *terminology.Tables
 
 func newServer(t *testing.T, st store.Store, limit int64) *server {
+	t.Helper()
+	t.Cleanup(func() { st.Close() })
+	return serverOn(t, st, limit)
+}
+
+// serverOn builds a server over st, which the caller closes: a second
+// server on one store is the platform restarted.
+func serverOn(t *testing.T, st store.Store, limit int64) *server {
 	t.Helper()
 	ctx := context.Background()
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
-	if terms == nil {
+	if baseTerms == nil {
 		var err error
-		if terms, err = terminology.Load(); err != nil {
+		if baseTerms, err = terminology.Load(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	svc := resource.New(st, validate.New(terms))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	api := rest.New(svc, rest.Config{MaxBodyBytes: limit}, log)
+	terms := terminology.NewService(baseTerms)
+	link := conformance.NewTerminology(terms, st, log)
+	if _, err := link.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	svc := resource.New(st, validate.New(terms), link.Observer())
+	api := rest.New(svc, rest.Config{MaxBodyBytes: limit, Operations: link}, log)
 	hs := httptest.NewServer(api.Handler())
 	t.Cleanup(hs.Close)
 	return &server{t: t, svc: svc, srv: hs}

@@ -1,19 +1,90 @@
 package rest
 
 import (
+	"context"
 	"net/http"
+	"net/url"
+	"slices"
+	"strings"
 
 	"github.com/ehealthplus/ehealth/internal/outcome"
 )
 
+// Operations runs FHIR operations beyond the core interactions
+// (https://hl7.org/fhir/R4/operations.html), e.g. the terminology
+// service's $lookup and $expand.
+type Operations interface {
+	// Names lists the operations (with their $) offered on a resource type.
+	Names(typ string) []string
+	// Run runs operation name on typ, at type level (instance nil) or on a
+	// stored instance, with parameters from the query (GET) or a Parameters
+	// body (POST).
+	Run(ctx context.Context, typ, name string, instance map[string]any, query url.Values, body map[string]any) (map[string]any, error)
+}
+
 // typeOperation serves POST /fhir/{type}/${operation}.
 func (a *API) typeOperation(w http.ResponseWriter, r *http.Request) {
-	switch r.PathValue("op") {
-	case "$validate":
+	if r.PathValue("op") == "$validate" {
 		a.validate(w, r)
-	default:
-		a.writeError(w, r, outcome.New(outcome.NotFound, "operation %q is not known on %s", r.PathValue("op"), r.PathValue("type")))
+		return
 	}
+	a.operation(w, r, r.PathValue("op"), nil)
+}
+
+// instanceOperation serves GET and POST /fhir/{type}/{id}/${operation}.
+func (a *API) instanceOperation(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("op")
+	if !strings.HasPrefix(name, "$") {
+		a.notFound(w, r)
+		return
+	}
+	if !a.offers(r.PathValue("type"), name) {
+		a.writeError(w, r, outcome.New(outcome.NotFound, "operation %q is not known on %s", name, r.PathValue("type")))
+		return
+	}
+	v, err := a.svc.Read(r.Context(), a.caller(r), r.PathValue("type"), r.PathValue("id"))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	instance, err := decode(v.Body)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.operation(w, r, name, instance)
+}
+
+// offers reports whether operation name runs on typ.
+func (a *API) offers(typ, name string) bool {
+	return a.cfg.Operations != nil && slices.Contains(a.cfg.Operations.Names(typ), name)
+}
+
+// operation runs a type or instance operation and answers with its result.
+func (a *API) operation(w http.ResponseWriter, r *http.Request, name string, instance map[string]any) {
+	typ := r.PathValue("type")
+	if !a.offers(typ, name) {
+		a.writeError(w, r, outcome.New(outcome.NotFound, "operation %q is not known on %s", name, typ))
+		return
+	}
+	var body map[string]any
+	if r.Method == http.MethodPost {
+		var err error
+		if body, err = readResource(r); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		if rt, _ := body["resourceType"].(string); rt != "Parameters" {
+			a.writeError(w, r, outcome.At(outcome.Invalid, "resourceType", "the body of %s is a Parameters resource, not %q", name, rt))
+			return
+		}
+	}
+	out, err := a.cfg.Operations.Run(r.Context(), typ, name, instance, r.URL.Query(), body)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.writeJSON(w, r, http.StatusOK, out)
 }
 
 // validate serves POST /fhir/{type}/$validate

@@ -3,6 +3,7 @@ package rest
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/ehealthplus/ehealth/internal/outcome"
 	"github.com/ehealthplus/ehealth/internal/resource"
@@ -11,6 +12,10 @@ import (
 
 // read serves GET /fhir/{type}/{id} (https://hl7.org/fhir/R4/http.html#read).
 func (a *API) read(w http.ResponseWriter, r *http.Request) {
+	if name := r.PathValue("id"); strings.HasPrefix(name, "$") {
+		a.operation(w, r, name, nil) // GET [type]/$operation
+		return
+	}
 	if err := checkReadParams(r); err != nil {
 		a.writeError(w, r, err)
 		return

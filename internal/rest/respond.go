@@ -85,6 +85,15 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// decode parses a stored resource.
+func decode(body []byte) (map[string]any, error) {
+	res, err := fhir.Parse(body)
+	if err != nil {
+		return nil, outcome.Wrap(outcome.Internal, "decode stored resource", err)
+	}
+	return res, nil
+}
+
 // readResource reads and parses the body as a FHIR resource.
 func readResource(r *http.Request) (map[string]any, error) {
 	body, err := readBody(r)

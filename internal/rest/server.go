@@ -19,6 +19,8 @@ type Config struct {
 	Writer string
 	// Version is the software version stated in the CapabilityStatement.
 	Version string
+	// Operations runs the operations beyond the core interactions (nil: none).
+	Operations Operations
 }
 
 // DefaultMaxBodyBytes is the default request size limit.
@@ -53,6 +55,8 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("GET /fhir/{type}/_history", a.history)
 	mux.HandleFunc("GET /fhir/{type}/{id}/_history", a.history)
 	mux.HandleFunc("GET /fhir/{type}/{id}/_history/{vid}", a.vread)
+	mux.HandleFunc("GET /fhir/{type}/{id}/{op}", a.instanceOperation)
+	mux.HandleFunc("POST /fhir/{type}/{id}/{op}", a.instanceOperation)
 	mux.HandleFunc("GET /fhir/{type}/{id}", a.read)
 	mux.HandleFunc("GET /fhir/{type}", a.search)
 	mux.HandleFunc("POST /fhir/{type}", a.create)
