@@ -42,8 +42,8 @@ func (v *validator) primitive(val any, f *field) {
 	case f.typ == "canonical" || f.typ == "uri":
 		v.localRef(text, false)
 	}
-	if f.typ == "code" && f.elem.Binding.Strength == "required" {
-		v.checkCode(f.elem.Binding.ValueSet, "", text)
+	if f.typ == "code" && checkedStrength(f.elem.Binding.Strength) {
+		v.checkCode(f.elem.Binding, "", text)
 	}
 }
 
@@ -90,14 +90,31 @@ func (v *validator) extension(obj map[string]any) {
 	}
 }
 
-// checkCode asks the CodeChecker about one code of a required binding.
-func (v *validator) checkCode(valueSet, system, code string) {
-	if v.codes == nil || valueSet == "" {
+// checkedStrength reports whether codes under a binding of this strength
+// are checked: required ones are errors, extensible and preferred ones
+// warnings (https://hl7.org/fhir/R4/terminologies.html#strength).
+func checkedStrength(strength string) bool {
+	return strength == "required" || strength == "extensible" || strength == "preferred"
+}
+
+// bindingIssue reports a code outside the bound value set: an error for a
+// required binding, a warning otherwise.
+func (v *validator) bindingIssue(b Binding, msg string) {
+	if b.Strength == "required" {
+		v.report("code-invalid", msg)
 		return
 	}
-	member, known := v.codes.CheckCode(valueSet, system, code)
+	v.issues = append(v.issues, Issue{Severity: "warning", Code: "code-invalid", Message: msg, Path: string(v.path)})
+}
+
+// checkCode asks the CodeChecker about one code of a binding.
+func (v *validator) checkCode(b Binding, system, code string) {
+	if v.codes == nil || b.ValueSet == "" {
+		return
+	}
+	member, known := v.codes.CheckCode(b.ValueSet, system, code)
 	if known && !member {
-		v.report("code-invalid", "code "+strconv.Quote(codeLabel(system, code))+" is not in the required value set "+valueSet)
+		v.bindingIssue(b, "code "+strconv.Quote(codeLabel(system, code))+" is not in the "+b.Strength+" value set "+b.ValueSet)
 	}
 }
 
@@ -108,13 +125,14 @@ func codeLabel(system, code string) string {
 	return system + "#" + code
 }
 
-// codedBinding checks a Coding or CodeableConcept bound to a required value
-// set: a Coding needs a system and a member code; a CodeableConcept needs
-// at least one member coding. A CodeableConcept with only text, and codings
-// without a code, are not checked.
+// codedBinding checks a Coding or CodeableConcept bound to a value set: a
+// Coding needs a system and a member code; a CodeableConcept needs at least
+// one member coding. A CodeableConcept with only text, and codings without
+// a code, are not checked. Required bindings give errors, extensible and
+// preferred ones warnings.
 func (v *validator) codedBinding(obj map[string]any, f *field) {
 	b := f.elem.Binding
-	if v.codes == nil || b.Strength != "required" || b.ValueSet == "" {
+	if v.codes == nil || !checkedStrength(b.Strength) || b.ValueSet == "" {
 		return
 	}
 	if f.typ == "Coding" {
@@ -123,9 +141,9 @@ func (v *validator) codedBinding(obj map[string]any, f *field) {
 		switch {
 		case code == "":
 		case system == "":
-			v.report("code-invalid", "a Coding bound to the required value set "+b.ValueSet+" must have a system")
+			v.bindingIssue(b, "a Coding bound to the "+b.Strength+" value set "+b.ValueSet+" must have a system")
 		default:
-			v.checkCode(b.ValueSet, system, code)
+			v.checkCode(b, system, code)
 		}
 		return
 	}
@@ -145,6 +163,6 @@ func (v *validator) codedBinding(obj map[string]any, f *field) {
 		checked = true
 	}
 	if checked || len(codings) > 0 {
-		v.report("code-invalid", "none of the codings is in the required value set "+b.ValueSet)
+		v.bindingIssue(b, "none of the codings is in the "+b.Strength+" value set "+b.ValueSet)
 	}
 }

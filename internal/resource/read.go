@@ -87,6 +87,9 @@ func (s *Service) Validate(typ string, res map[string]any) ([]outcome.Issue, err
 	if err := checkBody(typ, "", res); err != nil {
 		return nil, err
 	}
+	if c, ok := s.validator.(Checker); ok {
+		return c.Check(res), nil
+	}
 	var oe *outcome.Error
 	if err := s.validator.Validate(res); errors.As(err, &oe) {
 		return oe.Issues, nil
@@ -94,4 +97,10 @@ func (s *Service) Validate(typ string, res map[string]any) ([]outcome.Issue, err
 		return nil, err
 	}
 	return nil, nil
+}
+
+// Checker is a Validator that also lists warnings and information, which
+// $validate reports though a write ignores them.
+type Checker interface {
+	Check(res map[string]any) []outcome.Issue
 }

@@ -57,12 +57,38 @@ func TestInvalidResourcesRejected(t *testing.T) {
 			})
 		}
 		ok := s.do("POST", "/fhir/Patient/$validate", patientJSON).must(t, http.StatusOK)
-		if ex := ok.expressions(); len(ex) != 0 {
-			t.Errorf("$validate of a valid Patient reported %v", ex)
+		for _, is := range ok.body["issue"].([]any) {
+			if sev := is.(map[string]any)["severity"]; sev == "error" || sev == "fatal" {
+				t.Errorf("$validate of a valid Patient reported %v", is)
+			}
 		}
 	})
 }
 
 func resourceTypeOf(t *testing.T, body string) string {
 	return obj(t, body)["resourceType"].(string)
+}
+
+// TestExtensibleBindingWarns checks a code outside an extensible binding's
+// value set is stored, with a warning from $validate.
+func TestExtensibleBindingWarns(t *testing.T) {
+	body := `{"resourceType":"Patient","maritalStatus":{"coding":[{"system":"http://example.org/local-marital","code":"ZZ"}]}}`
+	forEachBackend(t, func(t *testing.T, s *server) {
+		s.do("POST", "/fhir/Patient", body).must(t, http.StatusCreated)
+		r := s.do("POST", "/fhir/Patient/$validate", body).must(t, http.StatusOK)
+		issues, _ := r.body["issue"].([]any)
+		found := false
+		for _, is := range issues {
+			m := is.(map[string]any)
+			if m["severity"] == "warning" && slices.Contains(r.expressions(), "Patient.maritalStatus") {
+				found = true
+			}
+			if m["severity"] == "error" {
+				t.Errorf("an extensible binding gave an error: %v", m)
+			}
+		}
+		if !found {
+			t.Errorf("no warning at Patient.maritalStatus: %s", r.raw)
+		}
+	})
 }
