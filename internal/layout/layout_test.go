@@ -24,7 +24,7 @@ var allowed = map[string][]string{
 	"search":      {"fhir", "fhirpath", "outcome", "terminology"},
 	"identity":    {},
 	"auth":        {"outcome"},
-	"store":       {"outcome", "store"},
+	"store":       {"outcome", "search"},
 	"resource":    {"fhir", "fhirpath", "outcome", "store"},
 	"rest":        {"fhir", "outcome", "resource", "store"},
 	"bulkload":    {"fhir", "outcome", "resource"},

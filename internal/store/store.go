@@ -4,6 +4,8 @@ import (
 	"context"
 	"iter"
 	"time"
+
+	"github.com/ehealthplus/ehealth/internal/search"
 )
 
 // Method is the interaction that produced a version.
@@ -29,6 +31,10 @@ type Version struct {
 	PatientKey string    // the patient compartment the row belongs to; "" for none
 	Body       []byte    // the resource as FHIR JSON, with meta.versionId and meta.lastUpdated set
 	Seq        int64     // store-assigned, increasing in write order; the history cursor
+	// Index holds the search index rows of this version (written by Put,
+	// replacing the resource's previous rows; a delete marker removes them).
+	// Reads leave it empty.
+	Index []search.Entry
 }
 
 // Store is the storage contract. Methods return errors of kind

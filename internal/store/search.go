@@ -1,0 +1,74 @@
+package store
+
+import (
+	"context"
+
+	"github.com/ehealthplus/ehealth/internal/search"
+)
+
+// Access is the access predicate every search path applies inside the
+// query: which patient compartments, and whether resources outside any
+// patient compartment, the caller may see. The zero value sees nothing;
+// AccessAll sees everything (the platform operator, and every caller until
+// consent lands). Deny by default.
+type Access struct {
+	All        bool     // no restriction
+	Patients   []string // patient keys (Patient ids) whose compartments are visible
+	NonPatient bool     // resources with no patient key (Organization, Practitioner, CodeSystem …) are visible
+}
+
+// AccessAll is the predicate that hides nothing.
+var AccessAll = Access{All: true}
+
+// Allows reports whether a row with patientKey is visible under a.
+func (a Access) Allows(patientKey string) bool {
+	if a.All {
+		return true
+	}
+	if patientKey == "" {
+		return a.NonPatient
+	}
+	for _, p := range a.Patients {
+		if p == patientKey {
+			return true
+		}
+	}
+	return false
+}
+
+// SearchQuery is one page of a search: the plan parsed by package search,
+// the caller's access predicate, and where the page starts.
+type SearchQuery struct {
+	Plan   *search.Query
+	Access Access
+	// After is the opaque keyset cursor returned as SearchPage.Next by the
+	// previous page ("" for the first page). It names the last row seen by
+	// its sort key and resource, never PHI, so a page stays right while
+	// data changes (no result tables are written).
+	After string
+	// Patient, when set, restricts the search to one patient compartment
+	// (compartment search, $everything, patient-scoped parameters): the
+	// store uses the patient-leading indexes.
+	Patient string
+}
+
+// SearchPage is one page of matches: current versions, in the plan's sort
+// order (ties broken by resource), each visible under the access predicate.
+type SearchPage struct {
+	Versions []Version
+	Total    int64  // matches over all pages under the predicate; -1 when not counted (_total=none)
+	Next     string // cursor of the next page; "" on the last page
+}
+
+// Searcher is the search half of a store. Writes put index rows with each
+// version (Version.Index); only current versions are indexed.
+type Searcher interface {
+	// Search returns one page of the resources matching q.Plan's clauses
+	// (chains and _has included) visible under q.Access. Plan.Count is the
+	// page size; Plan.Summary "count" means only Total.
+	Search(ctx context.Context, q SearchQuery) (SearchPage, error)
+	// Include returns the current versions that the given versions refer
+	// to (_include) or that refer to them (_revinclude, rev true) through
+	// inc, visible under access, at most limit of them.
+	Include(ctx context.Context, from []Version, inc search.Include, rev bool, access Access, limit int) ([]Version, error)
+}
