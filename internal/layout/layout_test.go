@@ -25,7 +25,7 @@ var allowed = map[string][]string{
 	"identity":    {},
 	"auth":        {"outcome"},
 	"store":       {"outcome", "search"},
-	"resource":    {"fhir", "fhirpath", "outcome", "store"},
+	"resource":    {"fhir", "fhirpath", "outcome", "search", "store"},
 	"rest":        {"fhir", "outcome", "resource", "store"},
 	"bulkload":    {"fhir", "outcome", "resource"},
 	"conformance": {"fhir", "outcome", "resource", "store", "terminology"},

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/ehealthplus/ehealth/internal/search"
 	"github.com/ehealthplus/ehealth/internal/store"
 )
 
@@ -28,7 +29,17 @@ type Service struct {
 	now       func() time.Time
 	newID     func() string
 	observers map[string][]Observer // by resource type
+	indexer   Indexer               // nil: versions carry no search index rows
 }
+
+// Indexer computes the search index rows of a resource version.
+type Indexer interface {
+	Index(ctx context.Context, res map[string]any, patientKey string) (entries []search.Entry, skipped []error, err error)
+}
+
+// WithIndexer makes every write carry its search index rows, computed by ix
+// and stored in the same transaction.
+func WithIndexer(ix Indexer) Option { return func(s *Service) { s.indexer = ix } }
 
 // Observer is told of every version of a watched resource type once it is
 // committed: caches built from stored resources (terminology, search

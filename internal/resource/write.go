@@ -199,6 +199,13 @@ func (s *Service) put(ctx context.Context, tx store.Tx, c Caller, res map[string
 		Method: method, Writer: c.Writer, PatientKey: patientKey(res),
 	}
 	setMeta(res, v.VersionID, v.Updated)
+	if s.indexer != nil {
+		entries, _, err := s.indexer.Index(ctx, res, v.PatientKey)
+		if err != nil {
+			return store.Version{}, outcome.Wrap(outcome.Internal, fmt.Sprintf("index %s/%s", typ, id), err)
+		}
+		v.Index = entries
+	}
 	body, err := fhir.Marshal(res)
 	if err != nil {
 		return store.Version{}, outcome.Wrap(outcome.Internal, fmt.Sprintf("encode %s/%s", typ, id), err)
