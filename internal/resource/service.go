@@ -16,10 +16,21 @@ type Validator interface {
 	Validate(res map[string]any) error
 }
 
-// Caller is who is asking: the server-recorded writer of any version written
-// for them. Access predicates join when consent does.
+// Caller is who is asking: the server-recorded writer of any version
+// written for them, and what they may see.
 type Caller struct {
 	Writer string // client id or organisation recorded on every version written
+	// Access is the access predicate of the caller's reads; nil means all,
+	// as every caller is until consent lands.
+	Access *store.Access
+}
+
+// access is the caller's access predicate.
+func (c Caller) access() store.Access {
+	if c.Access == nil {
+		return store.AccessAll
+	}
+	return *c.Access
 }
 
 // Service is the FHIR interaction service over a store.
@@ -30,6 +41,8 @@ type Service struct {
 	newID     func() string
 	observers map[string][]Observer // by resource type
 	indexer   Indexer               // nil: versions carry no search index rows
+	registry  *search.Registry      // nil: no search
+	codes     Codes                 // expands :in, :above … (nil: exact codes only)
 }
 
 // Indexer computes the search index rows of a resource version.

@@ -9,15 +9,6 @@ import (
 	"github.com/ehealthplus/ehealth/internal/outcome"
 )
 
-// search answers GET /fhir/{type}: search is its own capability, not yet here.
-func (a *API) search(w http.ResponseWriter, r *http.Request) {
-	if !fhir.IsResourceType(r.PathValue("type")) {
-		a.notFound(w, r)
-		return
-	}
-	a.writeError(w, r, outcome.New(outcome.NotAllowed, "search is not offered by this server yet; read resources by id"))
-}
-
 // notFound answers any other path or method under /fhir: 405 where the
 // path names a type or an instance but the method does not apply to it,
 // 404 otherwise.

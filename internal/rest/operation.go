@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ehealthplus/ehealth/internal/fhir"
 	"github.com/ehealthplus/ehealth/internal/outcome"
 )
 
@@ -24,8 +25,12 @@ type Operations interface {
 
 // typeOperation serves POST /fhir/{type}/${operation}.
 func (a *API) typeOperation(w http.ResponseWriter, r *http.Request) {
-	if r.PathValue("op") == "$validate" {
+	switch r.PathValue("op") {
+	case "$validate":
 		a.validate(w, r)
+		return
+	case "_search":
+		a.postSearch(w, r)
 		return
 	}
 	a.operation(w, r, r.PathValue("op"), nil)
@@ -34,6 +39,10 @@ func (a *API) typeOperation(w http.ResponseWriter, r *http.Request) {
 // instanceOperation serves GET and POST /fhir/{type}/{id}/${operation}.
 func (a *API) instanceOperation(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("op")
+	if fhir.IsResourceType(name) && r.Method == http.MethodGet {
+		a.compartmentSearch(w, r, name)
+		return
+	}
 	if !strings.HasPrefix(name, "$") {
 		a.notFound(w, r)
 		return

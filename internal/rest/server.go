@@ -49,6 +49,8 @@ func New(svc *resource.Service, cfg Config, log *slog.Logger) *API {
 func (a *API) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /fhir/metadata", a.capabilities)
+	mux.HandleFunc("GET /fhir", a.systemSearch)
+	mux.HandleFunc("GET /fhir/{$}", a.systemSearch)
 	mux.HandleFunc("POST /fhir", a.bundle)
 	mux.HandleFunc("POST /fhir/{$}", a.bundle)
 	mux.HandleFunc("GET /fhir/_history", a.history)

@@ -1,0 +1,176 @@
+package resource
+
+import (
+	"context"
+	"net/url"
+
+	"github.com/ehealthplus/ehealth/internal/outcome"
+	"github.com/ehealthplus/ehealth/internal/search"
+	"github.com/ehealthplus/ehealth/internal/store"
+)
+
+// Codes expands token values for :in, :not-in, :above and :below
+// (the terminology service).
+type Codes interface {
+	InValueSet(url string) (map[string][]string, error)
+	Below(system, code string) ([]string, bool)
+	Above(system, code string) ([]string, bool)
+}
+
+// WithSearch enables search over reg's parameters, with codes expanding
+// hierarchical and value-set token modifiers.
+func WithSearch(reg *search.Registry, codes Codes) Option {
+	return func(s *Service) { s.registry, s.codes = reg, codes }
+}
+
+// SearchOptions are the request's settings beyond its parameters.
+type SearchOptions struct {
+	Strict  bool   // Prefer: handling=strict
+	BaseURL string // this server's base, so absolute references to it read as local
+	Cursor  string // the page cursor from a next link ("" for the first page)
+	Patient string // compartment search: only this patient's compartment
+}
+
+// SearchResult is one page of a search.
+type SearchResult struct {
+	Query    *search.Query
+	Matches  []store.Version
+	Included []store.Version
+	Total    int64  // -1 when not counted
+	Next     string // the next page's cursor, "" on the last
+	Issues   []outcome.Issue
+	Capped   bool // includes stopped at their limit
+}
+
+// maxIncluded bounds the resources _include and _revinclude add to a page.
+const maxIncluded = 1000
+
+// Search runs a type-level (typ set) or system-level search
+// (https://hl7.org/fhir/R4/search.html) under the caller's access predicate.
+func (s *Service) Search(ctx context.Context, c Caller, typ string, params url.Values, opts SearchOptions) (SearchResult, error) {
+	searcher, ok := s.store.(store.Searcher)
+	if !ok || s.registry == nil {
+		return SearchResult{}, outcome.New(outcome.NotAllowed, "search is not available on this server")
+	}
+	if typ != "" {
+		if err := checkType(typ); err != nil {
+			return SearchResult{}, err
+		}
+	}
+	q, issues, err := search.ParseWith(typ, params, s.registry, search.Options{Strict: opts.Strict, BaseURL: opts.BaseURL})
+	if err != nil {
+		return SearchResult{}, err
+	}
+	if err := s.expandCodes(q.Clauses); err != nil {
+		return SearchResult{}, err
+	}
+	access := c.access()
+	page, err := searcher.Search(ctx, store.SearchQuery{Plan: q, Access: access, After: opts.Cursor, Patient: opts.Patient})
+	if err != nil {
+		return SearchResult{}, err
+	}
+	res := SearchResult{Query: q, Matches: page.Versions, Total: page.Total, Next: page.Next, Issues: issues}
+	if q.Summary != "count" {
+		res.Included, res.Capped, err = s.include(ctx, searcher, q, page.Versions, access)
+	}
+	return res, err
+}
+
+// include gathers _include and _revinclude targets of the page, following
+// :iterate ones over what was included until nothing new comes.
+func (s *Service) include(ctx context.Context, searcher store.Searcher, q *search.Query, matches []store.Version, access store.Access) ([]store.Version, bool, error) {
+	seen := map[string]bool{}
+	for _, v := range matches {
+		seen[v.Type+"/"+v.ID] = true
+	}
+	var out []store.Version
+	from := matches
+	for round := 0; len(from) > 0 && round < search.MaxChainDepth; round++ {
+		var next []store.Version
+		for _, set := range []struct {
+			incs []search.Include
+			rev  bool
+		}{{q.Include, false}, {q.RevInclude, true}} {
+			for _, inc := range set.incs {
+				if round > 0 && !inc.Iterate {
+					continue
+				}
+				found, err := searcher.Include(ctx, from, inc, set.rev, access, maxIncluded-len(out)+1)
+				if err != nil {
+					return nil, false, err
+				}
+				for _, v := range found {
+					key := v.Type + "/" + v.ID
+					if seen[key] {
+						continue
+					}
+					if len(out) == maxIncluded {
+						return out, true, nil
+					}
+					seen[key] = true
+					out = append(out, v)
+					next = append(next, v)
+				}
+			}
+		}
+		from = next
+	}
+	return out, false, nil
+}
+
+// expandCodes fills the codes of :in, :not-in, :above and :below token
+// values from the terminology service, in chains and _has too.
+func (s *Service) expandCodes(clauses []search.Clause) error {
+	for i := range clauses {
+		cl := &clauses[i]
+		if cl.Chain != nil {
+			if err := s.expandCodes([]search.Clause{cl.Chain.Clause}); err != nil {
+				return err
+			}
+		}
+		if cl.Has != nil {
+			if err := s.expandCodes([]search.Clause{cl.Has.Clause}); err != nil {
+				return err
+			}
+		}
+		for j := range cl.Values {
+			if err := s.expandValue(cl.Modifier, &cl.Values[j].Token); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Service) expandValue(m search.Modifier, t *search.TokenValue) error {
+	switch m {
+	case search.ModIn, search.ModNotIn:
+		if s.codes == nil {
+			return outcome.New(outcome.NotAllowed, ":%s needs the terminology service", m)
+		}
+		bySystem, err := s.codes.InValueSet(t.Code)
+		if err != nil {
+			return err
+		}
+		for system, codes := range bySystem {
+			for _, code := range codes {
+				t.Expanded = append(t.Expanded, search.Coding{System: system, Code: code})
+			}
+		}
+	case search.ModAbove, search.ModBelow:
+		related := []string{t.Code}
+		if s.codes != nil {
+			expand := s.codes.Below
+			if m == search.ModAbove {
+				expand = s.codes.Above
+			}
+			if codes, ok := expand(t.System, t.Code); ok {
+				related = codes
+			}
+		}
+		for _, code := range related {
+			t.Expanded = append(t.Expanded, search.Coding{System: t.System, Code: code})
+		}
+	}
+	return nil
+}
