@@ -49,7 +49,12 @@ func (s *Service) Bundle(ctx context.Context, c Caller, bundle map[string]any, r
 var transactionOrder = map[string]int{"DELETE": 0, "POST": 1, "PUT": 2, "PATCH": 2, "GET": 3, "HEAD": 3}
 
 func (s *Service) transaction(ctx context.Context, c Caller, entries []*entry, ret Return) (map[string]any, error) {
-	if err := s.resolveReferences(entries); err != nil {
+	for _, e := range entries {
+		if err := s.resolveConditionals(ctx, c, e); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.resolveReferences(ctx, c, entries); err != nil {
 		return nil, err
 	}
 	if err := s.validateEntries(entries); err != nil {
@@ -134,7 +139,8 @@ func (s *Service) batch(ctx context.Context, c Caller, entries []*entry, ret Ret
 	for _, e := range entries {
 		var r map[string]any
 		var err error
-		for attempt := 0; ; attempt++ {
+		err = s.resolveConditionals(ctx, c, e)
+		for attempt := 0; err == nil; attempt++ {
 			err = s.write(ctx, func(tx store.Tx) error {
 				var err error
 				r, err = s.process(ctx, tx, c, e, ret)
@@ -156,8 +162,9 @@ func (s *Service) batch(ctx context.Context, c Caller, entries []*entry, ret Ret
 func (s *Service) process(ctx context.Context, tx store.Tx, c Caller, e *entry, ret Return) (map[string]any, error) {
 	switch e.method {
 	case "POST":
-		if e.ifExist != "" {
-			return nil, outcome.At(outcome.Invalid, e.path()+".request.ifNoneExist", "conditional create (ifNoneExist) needs search, which this server does not offer yet")
+		if e.existing != nil {
+			res, err := decodeBody(*e.existing)
+			return versionResponse(*e.existing, http.StatusOK, res, ret, true), err
 		}
 		id := e.target.id
 		if id == "" {
@@ -166,9 +173,6 @@ func (s *Service) process(ctx context.Context, tx store.Tx, c Caller, e *entry, 
 		v, err := s.create(ctx, tx, c, e.target.typ, id, e.resource, e.validated)
 		return versionResponse(v, http.StatusCreated, e.resource, ret, true), err
 	case "PUT":
-		if e.target.id == "" {
-			return nil, outcome.At(outcome.Invalid, e.path()+".request.url", "conditional update needs search, which this server does not offer yet")
-		}
 		v, created, err := s.update(ctx, tx, c, e.target.typ, e.target.id, e.resource, e.ifMatch, e.validated)
 		status := http.StatusOK
 		if created {
@@ -178,8 +182,8 @@ func (s *Service) process(ctx context.Context, tx store.Tx, c Caller, e *entry, 
 	case "PATCH":
 		return s.processPatch(ctx, tx, c, e, ret)
 	case "DELETE":
-		if e.target.id == "" {
-			return nil, outcome.At(outcome.Invalid, e.path()+".request.url", "conditional delete needs search, which this server does not offer yet")
+		if e.noop {
+			return map[string]any{"response": map[string]any{"status": "204 No Content"}}, nil
 		}
 		_, err := s.delete(ctx, tx, c, e.target.typ, e.target.id, e.ifMatch)
 		return map[string]any{"response": map[string]any{"status": "204 No Content"}}, err
@@ -189,9 +193,6 @@ func (s *Service) process(ctx context.Context, tx store.Tx, c Caller, e *entry, 
 }
 
 func (s *Service) processPatch(ctx context.Context, tx store.Tx, c Caller, e *entry, ret Return) (map[string]any, error) {
-	if e.target.id == "" {
-		return nil, outcome.At(outcome.Invalid, e.path()+".request.url", "conditional patch needs search, which this server does not offer yet")
-	}
 	patch, format, err := entryPatch(e.resource)
 	if err != nil {
 		return nil, outcome.At(outcome.Invalid, e.path()+".resource", "%v", err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ehealthplus/ehealth/internal/fhir"
 	"github.com/ehealthplus/ehealth/internal/outcome"
+	"github.com/ehealthplus/ehealth/internal/store"
 )
 
 // entry is one Bundle.entry of a batch or transaction, parsed.
@@ -24,6 +25,10 @@ type entry struct {
 	ifExist  string // ifNoneExist: conditional create
 	// validated says the resource passed validation before the transaction.
 	validated bool
+	// existing is the resource a conditional create found: nothing is written.
+	existing *store.Version
+	// noop marks a conditional delete that matched nothing.
+	noop bool
 }
 
 // target is what an entry's request.url names.

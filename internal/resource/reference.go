@@ -1,7 +1,9 @@
 package resource
 
 import (
+	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -16,14 +18,14 @@ import (
 // every entry's resource, references to an entry's fullUrl into the
 // entry's Type/id (https://hl7.org/fhir/R4/bundle.html#references).
 // A urn:uuid: or urn:oid: reference naming no entry is an error.
-func (s *Service) resolveReferences(entries []*entry) error {
+func (s *Service) resolveReferences(ctx context.Context, c Caller, entries []*entry) error {
 	local := map[string]string{}
 	changed := map[string]int{}
 	for _, e := range entries {
-		if e.method == "POST" {
+		if e.method == "POST" && e.existing == nil {
 			e.target.id = s.newID()
 		}
-		if e.method != "GET" && e.method != "HEAD" && e.target.id != "" {
+		if e.method != "GET" && e.method != "HEAD" && e.target.id != "" && e.existing == nil && !e.noop {
 			key := e.target.typ + "/" + e.target.id
 			if first, dup := changed[key]; dup {
 				return outcome.At(outcome.Invalid, e.path()+".request.url", "%s is changed by entries %d and %d; a transaction changes a resource once", key, first, e.index)
@@ -38,26 +40,43 @@ func (s *Service) resolveReferences(entries []*entry) error {
 		}
 		local[e.fullURL] = e.target.typ + "/" + e.target.id
 	}
+	resolve := func(ref string) (string, error) {
+		target, err := localTarget(ref, local)
+		if err != nil || target != "" {
+			return target, err
+		}
+		base, _, _ := strings.Cut(ref, "#")
+		if typ, _, cond := strings.Cut(base, "?"); cond && fhir.IsResourceType(typ) {
+			return s.conditionalReference(ctx, c, ref)
+		}
+		return "", nil
+	}
 	for _, e := range entries {
-		if e.resource == nil {
+		if e.resource == nil || e.existing != nil {
 			continue
 		}
-		if err := rewrite(e.resource, local, e.path()+".resource"); err != nil {
+		if err := rewrite(e.resource, resolve, e.path()+".resource"); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// rewrite replaces Reference.reference values found in local, walking the
-// whole resource (contained resources and extensions too).
-func rewrite(node any, local map[string]string, path string) error {
+// rewrite replaces Reference.reference values that resolve names, walking
+// the whole resource (contained resources and extensions too).
+func rewrite(node any, resolve func(ref string) (string, error), path string) error {
 	switch n := node.(type) {
 	case map[string]any:
 		for k, v := range n {
 			if ref, ok := v.(string); ok && k == "reference" {
-				target, err := localTarget(ref, local)
+				target, err := resolve(ref)
 				if err != nil {
+					var oe *outcome.Error
+					if errors.As(err, &oe) && len(oe.Issues) > 0 {
+						is := oe.Issues[0]
+						is.Expression = path + "." + k
+						return &outcome.Error{Kind: oe.Kind, Issues: []outcome.Issue{is}, Err: err}
+					}
 					return outcome.At(outcome.Invalid, path+"."+k, "%v", err)
 				}
 				if target != "" {
@@ -65,13 +84,13 @@ func rewrite(node any, local map[string]string, path string) error {
 				}
 				continue
 			}
-			if err := rewrite(v, local, path+"."+k); err != nil {
+			if err := rewrite(v, resolve, path+"."+k); err != nil {
 				return err
 			}
 		}
 	case []any:
 		for i, v := range n {
-			if err := rewrite(v, local, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			if err := rewrite(v, resolve, fmt.Sprintf("%s[%d]", path, i)); err != nil {
 				return err
 			}
 		}
@@ -91,9 +110,6 @@ func localTarget(ref string, local map[string]string) (string, error) {
 	}
 	if strings.HasPrefix(base, "urn:uuid:") || strings.HasPrefix(base, "urn:oid:") {
 		return "", fmt.Errorf("reference %q names no entry of the transaction", ref)
-	}
-	if typ, _, cond := strings.Cut(base, "?"); cond && fhir.IsResourceType(typ) {
-		return "", fmt.Errorf("conditional reference %q needs search, which this server does not offer yet", ref)
 	}
 	return "", nil
 }

@@ -64,6 +64,8 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("POST /fhir/{type}", a.create)
 	mux.HandleFunc("POST /fhir/{type}/{op}", a.typeOperation)
 	mux.HandleFunc("PUT /fhir/{type}/{id}", a.update)
+	mux.HandleFunc("PUT /fhir/{type}", a.conditionalUpdate)
+	mux.HandleFunc("DELETE /fhir/{type}", a.conditionalDelete)
 	mux.HandleFunc("DELETE /fhir/{type}/{id}", a.delete)
 	mux.HandleFunc("PATCH /fhir/{type}/{id}", a.patch)
 	mux.HandleFunc("/fhir/", a.notFound)
