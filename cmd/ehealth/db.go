@@ -9,6 +9,7 @@ import (
 
 	"github.com/ehealthplus/ehealth/internal/conformance"
 	"github.com/ehealthplus/ehealth/internal/resource"
+	"github.com/ehealthplus/ehealth/internal/search"
 	"github.com/ehealthplus/ehealth/internal/store"
 	"github.com/ehealthplus/ehealth/internal/store/postgres"
 	"github.com/ehealthplus/ehealth/internal/store/sqlite"
@@ -74,6 +75,9 @@ func openPlatform(ctx context.Context, url string, log *slog.Logger) (*platform,
 		return nil, err
 	}
 	log.Info("terminology loaded", "stored_resources", n)
-	svc := resource.New(st, validate.New(terms), link.Observer())
+	registry := search.NewRegistry()
+	svc := resource.New(st, validate.New(terms), link.Observer(),
+		resource.WithIndexer(search.NewIndexer(registry, search.Extractor{})),
+		resource.WithSearch(registry, link.Codes()))
 	return &platform{svc: svc, store: st, terminology: link}, nil
 }

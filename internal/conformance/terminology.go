@@ -142,3 +142,17 @@ func (t *Terminology) Run(ctx context.Context, typ, name string, instance map[st
 func (t *Terminology) Observer() resource.Option {
 	return resource.WithObserver(t.Observe, TerminologyTypes...)
 }
+
+// Codes expands token search modifiers (:in, :not-in, :above, :below)
+// from the terminology service's current tables.
+func (t *Terminology) Codes() resource.Codes { return codes{t.svc} }
+
+type codes struct{ svc *terminology.Service }
+
+func (c codes) InValueSet(url string) (map[string][]string, error) {
+	return c.svc.Tables().InValueSet(url)
+}
+
+func (c codes) Below(system, code string) ([]string, bool) { return c.svc.Tables().Below(system, code) }
+
+func (c codes) Above(system, code string) ([]string, bool) { return c.svc.Tables().Above(system, code) }

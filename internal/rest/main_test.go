@@ -16,6 +16,7 @@ import (
 	"github.com/ehealthplus/ehealth/internal/fhir"
 	"github.com/ehealthplus/ehealth/internal/resource"
 	"github.com/ehealthplus/ehealth/internal/rest"
+	"github.com/ehealthplus/ehealth/internal/search"
 	"github.com/ehealthplus/ehealth/internal/store"
 	"github.com/ehealthplus/ehealth/internal/store/postgres"
 	"github.com/ehealthplus/ehealth/internal/store/postgres/pgtest"
@@ -102,7 +103,10 @@ func serverOn(t *testing.T, st store.Store, limit int64) *server {
 	if _, err := link.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	svc := resource.New(st, validate.New(terms), link.Observer())
+	registry := search.NewRegistry()
+	svc := resource.New(st, validate.New(terms), link.Observer(),
+		resource.WithIndexer(search.NewIndexer(registry, search.Extractor{})),
+		resource.WithSearch(registry, link.Codes()))
 	api := rest.New(svc, rest.Config{MaxBodyBytes: limit, Operations: link}, log)
 	hs := httptest.NewServer(api.Handler())
 	t.Cleanup(hs.Close)
