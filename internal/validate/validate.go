@@ -6,8 +6,8 @@ import (
 )
 
 // ruleSet is one stage of validation: it returns the issues it finds in a
-// resource. Structure and bindings come from fhir.Validate; FHIRPath
-// invariants and profiles will be further rule sets.
+// resource. Structure and bindings come from fhir.Validate, the FHIRPath
+// invariants from invariants.check; profiles will be a further rule set.
 type ruleSet func(res map[string]any) []outcome.Issue
 
 // Validator validates resources on write. It is safe for concurrent use.
@@ -17,10 +17,18 @@ type Validator struct {
 
 // New returns a Validator that checks required bindings against codes (a
 // *terminology.Tables); with nil codes bindings are not checked.
+//
+// New compiles every FHIRPath invariant of the R4 definitions once; it
+// panics if one does not compile, which the package's tests rule out.
 func New(codes fhir.CodeChecker) *Validator {
 	opts := fhir.ValidateOptions{Codes: codes}
+	iv, err := newInvariants(invariantTable)
+	if err != nil {
+		panic(err)
+	}
 	return &Validator{rules: []ruleSet{
 		func(res map[string]any) []outcome.Issue { return fromFHIR(fhir.Validate(res, opts)) },
+		iv.check,
 	}}
 }
 
