@@ -162,6 +162,9 @@ func outcomeText(oo map[string]any) string {
 	msgs := []string{}
 	for _, is := range issues {
 		m, _ := is.(map[string]any)
+		if sev, _ := m["severity"].(string); sev == "warning" || sev == "information" {
+			continue // a rejection is explained by its errors
+		}
 		d, _ := m["diagnostics"].(string)
 		if exprs, ok := m["expression"].([]any); ok && len(exprs) > 0 {
 			d += fmt.Sprintf(" (at %v)", exprs[0])

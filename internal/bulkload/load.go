@@ -150,6 +150,9 @@ func (l *Loader) reject(file, where string, err error) {
 	if errors.As(err, &oe) && len(oe.Issues) > 0 {
 		msgs := make([]string, 0, len(oe.Issues))
 		for _, is := range oe.Issues {
+			if is.Severity == outcome.SeverityWarning || is.Severity == outcome.SeverityInformation {
+				continue // a rejection is explained by its errors
+			}
 			m := is.Message
 			if is.Expression != "" {
 				m += " (at " + is.Expression + ")"
