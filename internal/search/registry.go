@@ -25,6 +25,7 @@ type tables struct {
 	custom  map[string]map[string]*Param // the same, for custom parameters; looked up first
 	byURL   map[string]definition        // the R4 definitions by url, shared between snapshots
 	customs map[string]definition        // custom definitions by url
+	pending map[string]bool              // custom urls indexed at write time but not yet searchable
 }
 
 // commonExtras are the common parameters R4 defines in prose rather than
@@ -130,7 +131,7 @@ func chainOf(resourceType string) []string {
 func (r *Registry) Lookup(resourceType, code string) (*Param, bool) {
 	t := r.snap.Load()
 	for _, typ := range chainOf(resourceType) {
-		if p, ok := t.custom[typ][code]; ok {
+		if p, ok := t.custom[typ][code]; ok && !t.pending[p.URL] {
 			return p, true
 		}
 		if p, ok := t.builtin[typ][code]; ok {
@@ -141,7 +142,7 @@ func (r *Registry) Lookup(resourceType, code string) (*Param, bool) {
 }
 
 // ForType returns every parameter of resourceType, common ones included,
-// sorted by code.
+// sorted by code: the parameters writes index, pending ones included.
 func (r *Registry) ForType(resourceType string) []*Param {
 	t := r.snap.Load()
 	seen := map[string]*Param{}
@@ -179,7 +180,8 @@ func (r *Registry) Definition(url string) []*Param {
 	return out
 }
 
-// Add registers a custom SearchParameter, given as a parsed resource. It
+// Add registers a custom SearchParameter, given as a parsed resource, as
+// pending: writes index it at once, searches use it after Ready. It
 // needs url, code, base, type and (except for special parameters) an
 // expression; a composite needs components whose definitions are known.
 // A custom parameter may replace an R4 one of the same code and base, or
@@ -204,9 +206,32 @@ func (r *Registry) Add(sp map[string]any) error {
 	if err != nil {
 		return err
 	}
+	next.pending = cloneMap(old.pending)
+	next.pending[d.URL] = true
 	r.snap.Store(next)
 	return nil
 }
+
+// Ready makes the custom parameter with the given url searchable: call it
+// once every existing resource of its base types has been reindexed. Until
+// then Lookup does not find it (queries ignore it, as an unknown
+// parameter) while writes already index it.
+func (r *Registry) Ready(url string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old := r.snap.Load()
+	if !old.pending[url] {
+		return
+	}
+	next := *old
+	next.pending = cloneMap(old.pending)
+	delete(next.pending, url)
+	r.snap.Store(&next)
+}
+
+// Pending reports whether the custom parameter with the given url is
+// waiting for its reindex.
+func (r *Registry) Pending(url string) bool { return r.snap.Load().pending[url] }
 
 // Remove unregisters the custom SearchParameter with the given url; an R4
 // parameter it replaced comes back. It reports whether one was removed.
@@ -223,6 +248,8 @@ func (r *Registry) Remove(url string) bool {
 	if err != nil {
 		return false // cannot happen: the remaining customs were valid before
 	}
+	next.pending = cloneMap(old.pending)
+	delete(next.pending, url)
 	r.snap.Store(next)
 	return true
 }

@@ -166,6 +166,14 @@ func TestRegistryAddRemove(t *testing.T) {
 	if err := reg.Add(customParam("http://x/sp/ethnicity", "ethnicity", "Patient")); err != nil {
 		t.Fatal(err)
 	}
+	// Pending until reindexed: writes index it, searches do not see it yet.
+	if _, ok := reg.Lookup("Patient", "ethnicity"); ok || !reg.Pending("http://x/sp/ethnicity") {
+		t.Fatal("a pending parameter is searchable before its reindex")
+	}
+	if !slices.ContainsFunc(reg.ForType("Patient"), func(p *Param) bool { return p.Code == "ethnicity" }) {
+		t.Fatal("a pending parameter is not indexed by writes")
+	}
+	reg.Ready("http://x/sp/ethnicity")
 	p, ok := reg.Lookup("Patient", "ethnicity")
 	if !ok || !p.Custom || p.Type != Token {
 		t.Fatalf("custom lookup = %+v, %v", p, ok)
@@ -178,6 +186,10 @@ func TestRegistryAddRemove(t *testing.T) {
 	if err := reg.Add(customParam("http://x/sp/gender", "gender", "Patient")); err != nil {
 		t.Fatal(err)
 	}
+	if p, _ := reg.Lookup("Patient", "gender"); p.URL != "http://hl7.org/fhir/SearchParameter/individual-gender" {
+		t.Errorf("a pending override is in effect: %s", p.URL)
+	}
+	reg.Ready("http://x/sp/gender")
 	if p, _ := reg.Lookup("Patient", "gender"); p.URL != "http://x/sp/gender" {
 		t.Errorf("override not in effect: %s", p.URL)
 	}
