@@ -48,8 +48,7 @@ const maxIncluded = 1000
 // Search runs a type-level (typ set) or system-level search
 // (https://hl7.org/fhir/R4/search.html) under the caller's access predicate.
 func (s *Service) Search(ctx context.Context, c Caller, typ string, params url.Values, opts SearchOptions) (SearchResult, error) {
-	searcher, ok := s.store.(store.Searcher)
-	if !ok || s.registry == nil {
+	if s.registry == nil {
 		return SearchResult{}, outcome.New(outcome.NotAllowed, "search is not available on this server")
 	}
 	if typ != "" {
@@ -65,13 +64,13 @@ func (s *Service) Search(ctx context.Context, c Caller, typ string, params url.V
 		return SearchResult{}, err
 	}
 	access := c.access()
-	page, err := searcher.Search(ctx, store.SearchQuery{Plan: q, Access: access, After: opts.Cursor, Patient: opts.Patient})
+	page, err := s.store.Search(ctx, store.SearchQuery{Plan: q, Access: access, After: opts.Cursor, Patient: opts.Patient})
 	if err != nil {
 		return SearchResult{}, err
 	}
 	res := SearchResult{Query: q, Matches: page.Versions, Total: page.Total, Next: page.Next, Issues: issues}
 	if q.Summary != "count" {
-		res.Included, res.Capped, err = s.include(ctx, searcher, q, page.Versions, access)
+		res.Included, res.Capped, err = s.include(ctx, s.store, q, page.Versions, access)
 	}
 	return res, err
 }

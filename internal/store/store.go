@@ -57,6 +57,10 @@ type Store interface {
 	// CountHistory counts the versions History would return without Count and Before.
 	CountHistory(ctx context.Context, q HistoryQuery) (int64, error)
 
+	// Searcher finds current resources by a search plan under an access
+	// predicate (search.go).
+	Searcher
+
 	// Write runs fn in one database transaction: all its writes land or none
 	// do. On SQLite writes go through one writer, so concurrent callers queue
 	// instead of failing with SQLITE_BUSY.

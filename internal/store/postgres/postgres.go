@@ -12,6 +12,7 @@ import (
 	"github.com/pressly/goose/v3/lock"
 
 	"github.com/ehealthplus/ehealth/internal/store"
+	"github.com/ehealthplus/ehealth/internal/store/internal/sqlsearch"
 )
 
 //go:embed migrations/*.sql
@@ -27,7 +28,8 @@ const migrationLockID = 0xc8cb97dc
 
 // Store is a [store.Store] on a PostgreSQL database.
 type Store struct {
-	pool *pgxpool.Pool
+	pool   *pgxpool.Pool
+	search *sqlsearch.Engine
 }
 
 var _ store.Store = (*Store)(nil)
@@ -48,7 +50,12 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	engine, err := sqlsearch.New(dialect, versionColumns)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	return &Store{pool: pool, search: engine}, nil
 }
 
 // Pool is the connection pool, for code that keeps tables of its own in the

@@ -63,14 +63,15 @@ func readVersion(ctx context.Context, q querier, typ, id string, versionID int64
 	return v, nil
 }
 
-// scanVersion reads one row of versionColumns.
-func scanVersion(row pgx.Row) (store.Version, error) {
+// scanVersion reads one row of versionColumns, after the columns lead
+// scans into.
+func scanVersion(row pgx.Row, lead ...any) (store.Version, error) {
 	var (
 		v       store.Version
 		updated time.Time
 		method  string
 	)
-	err := row.Scan(&v.Seq, &v.Type, &v.ID, &v.VersionID, &updated, &v.Deleted, &method, &v.Writer, &v.PatientKey, &v.Body)
+	err := row.Scan(append(lead, &v.Seq, &v.Type, &v.ID, &v.VersionID, &updated, &v.Deleted, &method, &v.Writer, &v.PatientKey, &v.Body)...)
 	if err != nil {
 		return store.Version{}, err
 	}

@@ -82,47 +82,13 @@ func (t *tx) ReadVersion(ctx context.Context, typ, id string, versionID int64) (
 	return readVersion(ctx, t.tx, typ, id, versionID)
 }
 
-// Both statements move the current-version pointer and append the version
-// in one round trip. The pointer move is the conditional write: the INSERT
-// … ON CONFLICT DO NOTHING of a create, or the UPDATE … WHERE version_id =
-// expect of an update, waits for any concurrent writer of the same row and
-// then affects no row if that writer committed; with no row moved, nothing
-// is appended and no seq is returned.
-const (
-	createSQL = `WITH moved AS (
-	INSERT INTO resource_current (type, id, version_id, updated, deleted, patient_key)
-	VALUES ($1, $2, $3, $4, $5, $6)
-	ON CONFLICT (type, id) DO NOTHING
-	RETURNING 1
-)
-INSERT INTO resource_versions (type, id, version_id, updated, deleted, method, writer, patient_key, body)
-SELECT $1, $2, $3, $4, $5, $7::text, $8::text, $6, $9::bytea FROM moved
-RETURNING seq`
-
-	updateSQL = `WITH moved AS (
-	UPDATE resource_current SET version_id = $3, updated = $4, deleted = $5, patient_key = $6
-	WHERE type = $1 AND id = $2 AND version_id = $10
-	RETURNING 1
-)
-INSERT INTO resource_versions (type, id, version_id, updated, deleted, method, writer, patient_key, body)
-SELECT $1, $2, $3, $4, $5, $7::text, $8::text, $6, $9::bytea FROM moved
-RETURNING seq`
-)
-
-// Put appends v as the new current version if expect is current.
+// Put appends v as the new current version if expect is current, and
+// replaces the resource's search index rows with v.Index (see putSQL).
 func (t *tx) Put(ctx context.Context, v *store.Version, expect int64) error {
 	if err := putcheck.Validate(v, expect); err != nil {
 		return err
 	}
-	var body []byte
-	if !v.Deleted {
-		body = v.Body
-	}
-	args := []any{v.Type, v.ID, v.VersionID, v.Updated, v.Deleted, v.PatientKey, string(v.Method), v.Writer, body}
-	query := createSQL
-	if expect > 0 {
-		query, args = updateSQL, append(args, expect)
-	}
+	query, args := putArgs(v, expect)
 	err := t.tx.QueryRow(ctx, query, args...).Scan(&v.Seq)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return putcheck.Conflict(v, expect)

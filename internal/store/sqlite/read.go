@@ -73,14 +73,15 @@ func readVersion(ctx context.Context, p preparer, typ, id string, versionID int6
 	return v, nil
 }
 
-// scanVersion reads one row of versionColumns.
-func scanVersion(row interface{ Scan(...any) error }) (store.Version, error) {
+// scanVersion reads one row of versionColumns, after the columns lead
+// scans into.
+func scanVersion(row interface{ Scan(...any) error }, lead ...any) (store.Version, error) {
 	var (
 		v       store.Version
 		updated int64
 		method  string
 	)
-	err := row.Scan(&v.Seq, &v.Type, &v.ID, &v.VersionID, &updated, &v.Deleted, &method, &v.Writer, &v.PatientKey, &v.Body)
+	err := row.Scan(append(lead, &v.Seq, &v.Type, &v.ID, &v.VersionID, &updated, &v.Deleted, &method, &v.Writer, &v.PatientKey, &v.Body)...)
 	if err != nil {
 		return store.Version{}, err
 	}

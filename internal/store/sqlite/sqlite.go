@@ -16,6 +16,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/ehealthplus/ehealth/internal/store"
+	"github.com/ehealthplus/ehealth/internal/store/internal/sqlsearch"
 )
 
 //go:embed migrations/*.sql
@@ -32,6 +33,7 @@ type Store struct {
 	readers *sql.DB // read-only connections
 
 	writeStmts, readStmts *stmtCache
+	search                *sqlsearch.Engine
 }
 
 var _ store.Store = (*Store)(nil)
@@ -74,8 +76,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if path == "" || strings.Contains(path, ":memory:") || strings.HasPrefix(path, "file:") || strings.ContainsRune(path, '?') {
 		return nil, fmt.Errorf("sqlite: open %q: want a plain file path (no URI, no :memory:)", path)
 	}
-	s := &Store{path: path}
-	var err error
+	engine, err := sqlsearch.New(dialect, versionColumns)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	s := &Store{path: path, search: engine}
 	// The writer goes first: it switches the file to WAL, which persists.
 	if s.writer, err = openDB(ctx, path, cfg, true); err != nil {
 		return nil, err
@@ -97,6 +102,9 @@ func openDB(ctx context.Context, path string, cfg config, writer bool) (*sql.DB,
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", cfg.busyTimeout.Milliseconds()))
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	// Temporary tables, sorters and statement journals (a multi-row INSERT of
+	// index rows opens one) stay in memory rather than in files.
+	q.Add("_pragma", "temp_store(MEMORY)")
 	if writer {
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Set("_txlock", "immediate")

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/ehealthplus/ehealth/internal/store"
@@ -45,7 +46,8 @@ type tx struct {
 }
 
 // txQueries are the statements a transaction runs, prepared before it begins.
-var txQueries = []string{readCurrentSQL, readVersionSQL, createCurrentSQL, advanceCurrentSQL, insertVersionSQL}
+var txQueries = append([]string{readCurrentSQL, readVersionSQL, createCurrentSQL, advanceCurrentSQL, insertVersionSQL},
+	indexQueries()...)
 
 // stmt returns query prepared on the writer connection, bound to this transaction.
 func (t *tx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
@@ -65,16 +67,16 @@ func (t *tx) ReadVersion(ctx context.Context, typ, id string, versionID int64) (
 
 const (
 	createCurrentSQL = `INSERT INTO resource_current (type, id, version_id, updated, deleted, patient_key)
-VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (type, id) DO NOTHING`
+VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (type, id) DO NOTHING RETURNING rid`
 	advanceCurrentSQL = `UPDATE resource_current SET version_id = ?, updated = ?, deleted = ?, patient_key = ?
-WHERE type = ? AND id = ? AND version_id = ?`
+WHERE type = ? AND id = ? AND version_id = ? RETURNING rid`
 	insertVersionSQL = `INSERT INTO resource_versions (type, id, version_id, updated, deleted, method, writer, patient_key, body)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`
 )
 
 // Put moves the current-version pointer from expect to v.VersionID (a
-// conditional write: no row moves if another version is current) and then
-// appends the version.
+// conditional write: no row moves if another version is current), appends
+// the version and replaces the resource's search index rows with v.Index.
 func (t *tx) Put(ctx context.Context, v *store.Version, expect int64) error {
 	if err := putcheck.Validate(v, expect); err != nil {
 		return err
@@ -84,14 +86,16 @@ func (t *tx) Put(ctx context.Context, v *store.Version, expect int64) error {
 	if expect > 0 {
 		query, args = advanceCurrentSQL, []any{v.VersionID, updated, v.Deleted, v.PatientKey, v.Type, v.ID, expect}
 	}
-	res, err := t.exec(ctx, query, args...)
+	var rid int64
+	move, err := t.stmt(ctx, query)
+	if err == nil {
+		err = move.QueryRowContext(ctx, args...).Scan(&rid)
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return putcheck.Conflict(v, expect)
+	}
 	if err != nil {
 		return fmt.Errorf("sqlite: put %s/%s: %w", v.Type, v.ID, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("sqlite: put %s/%s: %w", v.Type, v.ID, err)
-	} else if n != 1 {
-		return putcheck.Conflict(v, expect)
 	}
 	insert, err := t.stmt(ctx, insertVersionSQL)
 	if err == nil {
@@ -100,6 +104,9 @@ func (t *tx) Put(ctx context.Context, v *store.Version, expect int64) error {
 	}
 	if err != nil {
 		return fmt.Errorf("sqlite: put %s/%s/_history/%d: %w", v.Type, v.ID, v.VersionID, err)
+	}
+	if err := t.index(ctx, v, rid, expect > 0); err != nil {
+		return fmt.Errorf("sqlite: index %s/%s/_history/%d: %w", v.Type, v.ID, v.VersionID, err)
 	}
 	return nil
 }

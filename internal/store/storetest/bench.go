@@ -27,6 +27,9 @@ func Benchmark(b *testing.B, open func(tb testing.TB) store.Store) {
 	b.Run("Tx100", func(b *testing.B) { benchPut(b, fresh(b), 100) })
 	b.Run("Read", func(b *testing.B) { benchRead(b, fresh(b), false) })
 	b.Run("ReadVersion", func(b *testing.B) { benchRead(b, fresh(b), true) })
+	b.Run("PutIndexed30", func(b *testing.B) { benchPutIndexed(b, fresh(b)) })
+	b.Run("UpdateIndexed30", func(b *testing.B) { benchUpdateIndexed(b, fresh(b)) })
+	b.Run("Search20k", func(b *testing.B) { benchSearch(b, fresh(b)) })
 }
 
 var benchBody = []byte(`{"resourceType":"Patient","meta":{"versionId":"1","lastUpdated":"2024-03-01T08:30:00.123456Z"},` +

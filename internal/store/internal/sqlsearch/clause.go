@@ -1,0 +1,280 @@
+package sqlsearch
+
+import (
+	"strconv"
+
+	"github.com/ehealthplus/ehealth/internal/outcome"
+	"github.com/ehealthplus/ehealth/internal/search"
+)
+
+// scope is where a clause applies: the resource types whose rows it reads
+// (none: every type) and, at the top level of a compartment search, the
+// patient key those rows carry.
+type scope struct {
+	types   []string
+	patient string
+}
+
+// where is the condition on resource_current alias c for the plan's
+// clauses, the searched types, the compartment and the access predicate.
+func (b *builder) where(plan *search.Query, patient string) (string, error) {
+	sc := scope{types: plan.Types, patient: patient}
+	if plan.ResourceType != "" {
+		sc.types = []string{plan.ResourceType}
+	}
+	conds := []string{"NOT c.deleted", b.typeCond("c.type", sc.types), b.accessCond("c.patient_key")}
+	if patient != "" {
+		conds = append(conds, "c.patient_key = "+b.arg(patient))
+	}
+	for _, cl := range plan.Clauses {
+		cond, err := b.clause(cl, sc, "c.rid")
+		if err != nil {
+			return "", err
+		}
+		conds = append(conds, cond)
+	}
+	return and(conds...), nil
+}
+
+// typeCond restricts a type column to types ("" when any type will do).
+func (b *builder) typeCond(col string, types []string) string {
+	if len(types) == 0 {
+		return ""
+	}
+	return b.in(col, types)
+}
+
+// rowScope is the condition every index row read for a clause meets: of
+// the scope's types and compartment, and visible under the access
+// predicate (so a hidden resource never makes another one match).
+func (b *builder) rowScope(x string, sc scope) string {
+	c := and(b.typeCond(x+".res_type", sc.types), b.accessCond(x+".patient_key"))
+	if sc.patient != "" {
+		c = and(c, x+".patient_key = "+b.arg(sc.patient))
+	}
+	return c
+}
+
+// clause returns the condition that the resource whose rid is the SQL
+// expression rid matches c.
+func (b *builder) clause(c search.Clause, sc scope, rid string) (string, error) {
+	switch {
+	case c.Chain != nil:
+		return b.chain(c, sc, rid)
+	case c.Has != nil:
+		return b.has(c, sc, rid)
+	case c.Param == nil:
+		return "", outcome.New(outcome.Internal, "search: clause without a parameter")
+	case c.Param.Code == "_id":
+		return b.idClause(c, sc, rid)
+	case c.Param.Code == "_lastUpdated":
+		return b.lastUpdated(c, sc, rid)
+	}
+	return b.leaf(c, sc, rid)
+}
+
+func unsupported(c search.Clause) error {
+	name := c.Param.Code
+	if c.Modifier != search.ModNone {
+		name += ":" + string(c.Modifier)
+	}
+	return outcome.New(outcome.Invalid, "search parameter %s (%s) is not supported by this store", name, c.Param.Type)
+}
+
+// leaf compiles a clause on the searched resource's own index rows.
+func (b *builder) leaf(c search.Clause, sc scope, rid string) (string, error) {
+	t, param := c.Param.Type, c.Param.Code
+	if t == search.Composite && len(c.Param.Components) > 0 {
+		t, param = c.Param.Components[0].Type, param+"#0" // :missing looks at the first part
+	}
+	table := TableName(t)
+	if table == "" {
+		return "", unsupported(c)
+	}
+	if c.Modifier == search.ModMissing {
+		x := b.alias("m")
+		exists := "EXISTS (SELECT 1 FROM " + table + " " + x + " WHERE " + x + ".rid = " + rid +
+			" AND " + x + ".param = " + b.arg(param) + ")"
+		if len(c.Values) > 0 && c.Values[0].Missing {
+			return "NOT " + exists, nil
+		}
+		return exists, nil
+	}
+	if c.Param.Type == search.Composite {
+		return b.composite(c, sc, rid)
+	}
+	x := b.alias("x")
+	var conds []string
+	for _, v := range c.Values {
+		cond, err := b.value(c, t, c.Modifier, v, x)
+		if err != nil {
+			return "", err
+		}
+		conds = append(conds, cond)
+	}
+	if c.Modifier == search.ModNot || c.Modifier == search.ModNotIn {
+		// No value matches any row; a resource without rows matches.
+		return "NOT EXISTS (SELECT 1 FROM " + table + " " + x + " WHERE " + x + ".rid = " + rid +
+			" AND " + x + ".param = " + b.arg(param) + " AND " + or(conds) + ")", nil
+	}
+	return rid + " IN (SELECT " + x + ".rid FROM " + b.from(table, x, sc) + " WHERE " +
+		and(x+".param = "+b.arg(param), b.rowScope(x, sc), or(conds)) + ")", nil
+}
+
+// value is the condition that one row of alias x matches v.
+func (b *builder) value(c search.Clause, t search.ParamType, mod search.Modifier, v search.Value, x string) (string, error) {
+	switch t {
+	case search.String:
+		return b.stringCond(mod, v.String, x), nil
+	case search.Token:
+		return b.token(mod, v.Token, x), nil
+	case search.Date:
+		return b.date(v.Prefix, v.Date, v.Approx, x+".lo", x+".hi"), nil
+	case search.Number:
+		return b.number(v.Prefix, v.Number, x+".lo", x+".hi"), nil
+	case search.Quantity:
+		return b.quantity(v.Prefix, v.Quantity, x), nil
+	case search.Reference:
+		return b.reference(mod, v.Ref, x), nil
+	case search.URI:
+		if mod == search.ModAbove || mod == search.ModBelow {
+			return b.hierarchy(mod, v.URI, x+".uri"), nil
+		}
+		return x + ".uri = " + b.arg(v.URI), nil
+	}
+	return "", unsupported(c)
+}
+
+// composite matches the parts of one combination, all in one resource:
+// the parts' rows are joined on (rid, comb).
+func (b *builder) composite(c search.Clause, sc scope, rid string) (string, error) {
+	comps := c.Param.Components
+	var ors []string
+	for _, v := range c.Values {
+		if len(v.Parts) != len(comps) {
+			continue
+		}
+		var from, first string
+		var conds []string
+		for i, comp := range comps {
+			table := TableName(comp.Type)
+			if table == "" {
+				return "", unsupported(c)
+			}
+			a := b.alias("p")
+			if i == 0 {
+				from, first = b.from(table, a, sc), a
+				conds = append(conds, b.rowScope(a, sc))
+			} else {
+				from += " JOIN " + table + " " + a + " ON " + a + ".rid = " + first + ".rid AND " + a + ".comb = " + first + ".comb"
+			}
+			conds = append(conds, a+".param = "+b.arg(c.Param.Code+"#"+strconv.Itoa(i)))
+			cond, err := b.value(c, comp.Type, search.ModNone, v.Parts[i], a)
+			if err != nil {
+				return "", err
+			}
+			conds = append(conds, cond)
+		}
+		ors = append(ors, rid+" IN (SELECT "+first+".rid FROM "+from+" WHERE "+and(conds...)+")")
+	}
+	return or(ors), nil
+}
+
+// chain: the resource refers through c.Param to a visible resource of one
+// of the chain's types that matches the chained clause.
+func (b *builder) chain(c search.Clause, sc scope, rid string) (string, error) {
+	r, t := b.alias("r"), b.alias("t")
+	inner, err := b.clause(c.Chain.Clause, scope{types: c.Chain.Types}, t+".rid")
+	if err != nil {
+		return "", err
+	}
+	conds := and(r+".param = "+b.arg(c.Param.Code), b.rowScope(r, sc), r+".target_base = ''",
+		b.typeCond(t+".type", c.Chain.Types), "NOT "+t+".deleted", b.accessCond(t+".patient_key"), inner)
+	return rid + " IN (SELECT " + r + ".rid FROM " + b.from("idx_reference", r, sc) + " JOIN resource_current " + t +
+		" ON " + t + ".type = " + r + ".target_type AND " + t + ".id = " + r + ".target_id WHERE " + conds + ")", nil
+}
+
+// has: a visible resource of Has.Type refers to the resource through
+// Has.Ref and matches the inner clause.
+func (b *builder) has(c search.Clause, sc scope, rid string) (string, error) {
+	h := c.Has
+	if h.Ref == nil {
+		return "", outcome.New(outcome.Internal, "search: _has without a reference parameter")
+	}
+	r, t := b.alias("r"), b.alias("t")
+	inner, err := b.clause(h.Clause, scope{types: []string{h.Type}}, r+".rid")
+	if err != nil {
+		return "", err
+	}
+	conds := and(r+".res_type = "+b.arg(h.Type), r+".param = "+b.arg(h.Ref.Code), r+".target_base = ''",
+		b.accessCond(r+".patient_key"), b.typeCond(t+".type", sc.types), inner)
+	return rid + " IN (SELECT " + t + ".rid FROM idx_reference " + r + " JOIN resource_current " + t +
+		" ON " + t + ".type = " + r + ".target_type AND " + t + ".id = " + r + ".target_id WHERE " + conds + ")", nil
+}
+
+// current is "rid is a live, visible resource of the scope meeting cond",
+// for the parameters resource_current answers itself.
+func (b *builder) current(sc scope, rid, t, cond string) string {
+	conds := and("NOT "+t+".deleted", b.typeCond(t+".type", sc.types), b.accessCond(t+".patient_key"), cond)
+	if sc.patient != "" {
+		conds = and(conds, t+".patient_key = "+b.arg(sc.patient))
+	}
+	return rid + " IN (SELECT " + t + ".rid FROM resource_current " + t + " WHERE " + conds + ")"
+}
+
+// idClause compiles _id from resource_current: a token whose only row is
+// the id, without a system.
+func (b *builder) idClause(c search.Clause, sc scope, rid string) (string, error) {
+	t := b.alias("t")
+	var ids []string
+	switch c.Modifier {
+	case search.ModMissing: // every resource has an id
+		if len(c.Values) > 0 && c.Values[0].Missing {
+			return "1=0", nil
+		}
+		return "1=1", nil
+	case search.ModNone, search.ModNot:
+		for _, v := range c.Values {
+			if v.Token.Code != "" && v.Token.System == "" {
+				ids = append(ids, v.Token.Code)
+			}
+		}
+	case search.ModIn, search.ModNotIn, search.ModAbove, search.ModBelow:
+		for _, v := range c.Values {
+			for _, e := range v.Token.Expanded {
+				if e.System == "" {
+					ids = append(ids, e.Code)
+				}
+			}
+		}
+	default:
+		return "", unsupported(c)
+	}
+	if c.Modifier == search.ModNot || c.Modifier == search.ModNotIn {
+		return "NOT EXISTS (SELECT 1 FROM resource_current " + t + " WHERE " + t + ".rid = " + rid +
+			" AND " + b.in(t+".id", ids) + ")", nil
+	}
+	return b.current(sc, rid, t, b.in(t+".id", ids)), nil
+}
+
+// lastUpdated compiles _lastUpdated from resource_current's update time,
+// the range [updated, updated+1µs).
+func (b *builder) lastUpdated(c search.Clause, sc scope, rid string) (string, error) {
+	switch c.Modifier {
+	case search.ModMissing:
+		if len(c.Values) > 0 && c.Values[0].Missing {
+			return "1=0", nil
+		}
+		return "1=1", nil
+	case search.ModNone:
+	default:
+		return "", unsupported(c)
+	}
+	t := b.alias("t")
+	col := t + "." + b.d.Updated
+	var conds []string
+	for _, v := range c.Values {
+		conds = append(conds, b.date(v.Prefix, v.Date, v.Approx, col, "("+col+" + 1)"))
+	}
+	return b.current(sc, rid, t, or(conds)), nil
+}

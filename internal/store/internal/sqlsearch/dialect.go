@@ -1,0 +1,151 @@
+package sqlsearch
+
+import (
+	"math/big"
+	"strconv"
+	"strings"
+
+	"github.com/ehealthplus/ehealth/internal/store"
+)
+
+// Dialect is what differs between the databases in the query SQL.
+type Dialect struct {
+	// Param is the placeholder of the n-th argument (1-based): "$n" or "?n".
+	// Numbered placeholders let conditions be composed in any order.
+	Param func(n int) string
+	// InList returns "expr is one of the strings bound at ph" (ph binds
+	// ListArg's value).
+	InList  func(expr, ph string) string
+	ListArg func([]string) any
+	// PairIn returns "(a, b) is one of the pairs bound at pa, pb" (each
+	// bound with ListArg, of equal length).
+	PairIn func(a, b, pa, pb string) string
+	// NumArg binds a decimal; NumCast follows its placeholder.
+	NumArg  func(*big.Rat) any
+	NumCast string
+	// NumKeyOut wraps a decimal sort key in the select list so it scans as a
+	// string or float64; NumKeyArg binds such a key (as text) back.
+	NumKeyOut func(expr string) string
+	NumKeyArg func(string) any
+	// Contains returns "needle occurs in hay".
+	Contains func(hay, needle string) string
+	// TextKey gives a text expression code point (Go string) order.
+	TextKey func(expr string) string
+	// Updated is resource_current's update time column, in microseconds.
+	Updated string
+	// PatientIndex, when set, returns the hint that makes a compartment
+	// search read table through its patient-leading index ("" for none).
+	// SQLite needs it: without statistics its planner answers an OR of
+	// ranges (date ge/le) with a multi-index OR over the value indexes,
+	// reading every patient's rows.
+	PatientIndex func(table string) string
+}
+
+// from is "table alias", with the patient index hint when the scope is one
+// compartment.
+func (b *builder) from(table, alias string, sc scope) string {
+	if sc.patient != "" && b.d.PatientIndex != nil {
+		return table + " " + alias + b.d.PatientIndex(table)
+	}
+	return table + " " + alias
+}
+
+// builder accumulates SQL arguments for one statement.
+type builder struct {
+	d       *Dialect
+	args    []any
+	access  store.Access
+	aliases int
+}
+
+// arg binds v and returns its placeholder.
+func (b *builder) arg(v any) string {
+	b.args = append(b.args, v)
+	return b.d.Param(len(b.args))
+}
+
+// num binds a decimal.
+func (b *builder) num(r *big.Rat) string { return b.arg(b.d.NumArg(r)) + b.d.NumCast }
+
+// alias returns a table alias unique within the statement, so a correlated
+// reference in a nested subquery never names a shadowed table.
+func (b *builder) alias(prefix string) string {
+	b.aliases++
+	return prefix + strconv.Itoa(b.aliases)
+}
+
+// in returns "expr is one of vals".
+func (b *builder) in(expr string, vals []string) string {
+	switch len(vals) {
+	case 0:
+		return "1=0"
+	case 1:
+		return expr + " = " + b.arg(vals[0])
+	}
+	return b.d.InList(expr, b.arg(b.d.ListArg(vals)))
+}
+
+// accessCond is the access predicate on a patient_key column: "" when
+// nothing is hidden.
+func (b *builder) accessCond(col string) string {
+	a := b.access
+	if a.All {
+		return ""
+	}
+	var keys []string
+	for _, p := range a.Patients {
+		if p != "" { // "" is the non-patient key, governed by NonPatient alone
+			keys = append(keys, p)
+		}
+	}
+	var ors []string
+	if len(keys) > 0 {
+		ors = append(ors, b.in(col, keys))
+	}
+	if a.NonPatient {
+		ors = append(ors, col+" = ''")
+	}
+	switch len(ors) {
+	case 0:
+		return "1=0"
+	case 1:
+		return ors[0]
+	}
+	return "(" + strings.Join(ors, " OR ") + ")"
+}
+
+// and joins the non-empty conditions with AND ("1=1" when there are none).
+func and(conds ...string) string {
+	var keep []string
+	for _, c := range conds {
+		if c != "" {
+			keep = append(keep, c)
+		}
+	}
+	if len(keep) == 0 {
+		return "1=1"
+	}
+	return strings.Join(keep, " AND ")
+}
+
+// or joins conditions with OR, parenthesised ("1=0" when there are none).
+func or(conds []string) string {
+	switch len(conds) {
+	case 0:
+		return "1=0"
+	case 1:
+		return conds[0]
+	}
+	return "(" + strings.Join(conds, " OR ") + ")"
+}
+
+// prefixUpper is the exclusive upper bound of the strings starting with p:
+// every such string sorts before p followed by the largest code point.
+func prefixUpper(p string) string { return p + "\U0010FFFF" }
+
+// prefix returns "col starts with p" as a range, which uses a B-tree index
+// in both databases (LIKE does not under every collation, and SQLite's LIKE
+// folds ASCII case).
+func (b *builder) prefix(col, p string) string {
+	return "(" + col + " >= " + b.arg(p) + " AND " + col + " < " + b.arg(prefixUpper(p)) + ")"
+}

@@ -1,0 +1,91 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"strconv"
+
+	"github.com/ehealthplus/ehealth/internal/search"
+	"github.com/ehealthplus/ehealth/internal/store"
+	"github.com/ehealthplus/ehealth/internal/store/internal/sqlsearch"
+)
+
+var _ store.Searcher = (*Store)(nil)
+
+// dialect is PostgreSQL's SQL for the search compiler: lists are bound as
+// text arrays, decimals as numeric (exact), and text sort keys compare in
+// the "C" collation, code point order, as Go strings do.
+var dialect = &sqlsearch.Dialect{
+	Param:   func(n int) string { return "$" + strconv.Itoa(n) },
+	InList:  func(expr, ph string) string { return expr + " = ANY(" + ph + "::text[])" },
+	ListArg: func(vals []string) any { return vals },
+	PairIn: func(a, b, pa, pb string) string {
+		return "(" + a + ", " + b + ") IN (SELECT * FROM unnest(" + pa + "::text[], " + pb + "::text[]))"
+	},
+	NumArg:    func(r *big.Rat) any { return search.DecimalString(r) },
+	NumCast:   "::numeric",
+	NumKeyOut: func(expr string) string { return "CAST(" + expr + " AS text)" },
+	NumKeyArg: func(s string) any { return s },
+	Contains:  func(hay, needle string) string { return "strpos(" + hay + ", " + needle + ") > 0" },
+	TextKey:   func(expr string) string { return "(" + expr + ") COLLATE \"C\"" },
+	Updated:   "updated_us",
+}
+
+// Search returns one page of the resources matching q (see store.Searcher).
+func (s *Store) Search(ctx context.Context, q store.SearchQuery) (store.SearchPage, error) {
+	page, err := s.search.Search(ctx, searchDB{s}, q)
+	if err != nil {
+		return store.SearchPage{}, fmt.Errorf("postgres: %w", err)
+	}
+	return page, nil
+}
+
+// Include returns the resources from refer to, or that refer to from, through inc.
+func (s *Store) Include(ctx context.Context, from []store.Version, inc search.Include, rev bool,
+	access store.Access, limit int) ([]store.Version, error) {
+	out, err := s.search.Include(ctx, searchDB{s}, from, inc, rev, access, limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return out, nil
+}
+
+// searchDB runs the engine's queries on the pool.
+type searchDB struct{ s *Store }
+
+func (d searchDB) Query(ctx context.Context, query string, args []any, scalars int) ([]sqlsearch.Row, error) {
+	rows, err := d.s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []sqlsearch.Row
+	for rows.Next() {
+		r := sqlsearch.Row{Scalars: make([]any, scalars)}
+		lead := make([]any, scalars)
+		for i := range lead {
+			lead[i] = &r.Scalars[i]
+		}
+		if r.Version, err = scanVersion(rows, lead...); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func (d searchDB) Count(ctx context.Context, query string, args []any) (int64, error) {
+	var n int64
+	err := d.s.pool.QueryRow(ctx, query, args...).Scan(&n)
+	return n, err
+}
+
+// Analyze refreshes the planner's statistics, as autovacuum eventually
+// does; call it after a bulk load so the first searches plan well.
+func (s *Store) Analyze(ctx context.Context) error {
+	if _, err := s.pool.Exec(ctx, "ANALYZE"); err != nil {
+		return fmt.Errorf("postgres: analyze: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,114 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"strconv"
+
+	"github.com/ehealthplus/ehealth/internal/search"
+	"github.com/ehealthplus/ehealth/internal/store"
+	"github.com/ehealthplus/ehealth/internal/store/internal/sqlsearch"
+)
+
+var _ store.Searcher = (*Store)(nil)
+
+// dialect is SQLite's SQL for the search compiler: lists are bound as one
+// JSON array and read with json_each, so a statement's text does not
+// depend on how many values a list has; decimals are REAL.
+var dialect = &sqlsearch.Dialect{
+	Param:   func(n int) string { return "?" + strconv.Itoa(n) },
+	InList:  func(expr, ph string) string { return expr + " IN (SELECT value FROM json_each(" + ph + "))" },
+	ListArg: jsonList,
+	PairIn: func(a, b, pa, pb string) string {
+		return "(" + a + ", " + b + ") IN (SELECT j.value, k.value FROM json_each(" + pa + ") j JOIN json_each(" + pb + ") k ON k.key = j.key)"
+	},
+	NumArg: func(r *big.Rat) any {
+		f, _ := r.Float64()
+		return f
+	},
+	NumKeyOut: func(expr string) string { return expr },
+	NumKeyArg: func(s string) any {
+		f, _ := strconv.ParseFloat(s, 64)
+		return f
+	},
+	Contains: func(hay, needle string) string { return "instr(" + hay + ", " + needle + ") > 0" },
+	TextKey:  func(expr string) string { return expr },
+	Updated:  "updated",
+	PatientIndex: func(table string) string {
+		if ix := patientIndexes[table]; ix != "" {
+			return " INDEXED BY " + ix
+		}
+		return ""
+	},
+}
+
+// patientIndexes are the patient-leading indexes of the migration.
+var patientIndexes = map[string]string{
+	"idx_string": "idx_string_pat", "idx_token": "idx_token_pat", "idx_date": "idx_date_pat",
+	"idx_quantity": "idx_quantity_pat", "idx_reference": "idx_ref_pat",
+}
+
+func jsonList(vals []string) any {
+	b, _ := json.Marshal(vals) // strings always marshal
+	return string(b)
+}
+
+// Search returns one page of the resources matching q (see store.Searcher).
+func (s *Store) Search(ctx context.Context, q store.SearchQuery) (store.SearchPage, error) {
+	page, err := s.search.Search(ctx, searchDB{s}, q)
+	if err != nil {
+		return store.SearchPage{}, fmt.Errorf("sqlite: %w", err)
+	}
+	return page, nil
+}
+
+// Include returns the resources from refer to, or that refer to from, through inc.
+func (s *Store) Include(ctx context.Context, from []store.Version, inc search.Include, rev bool,
+	access store.Access, limit int) ([]store.Version, error) {
+	out, err := s.search.Include(ctx, searchDB{s}, from, inc, rev, access, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	return out, nil
+}
+
+// searchDB runs the engine's queries on the reader pool.
+type searchDB struct{ s *Store }
+
+func (d searchDB) Query(ctx context.Context, query string, args []any, scalars int) ([]sqlsearch.Row, error) {
+	rows, err := d.s.readers.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []sqlsearch.Row
+	for rows.Next() {
+		r := sqlsearch.Row{Scalars: make([]any, scalars)}
+		lead := make([]any, scalars)
+		for i := range lead {
+			lead[i] = &r.Scalars[i]
+		}
+		if r.Version, err = scanVersion(rows, lead...); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func (d searchDB) Count(ctx context.Context, query string, args []any) (int64, error) {
+	var n int64
+	err := d.s.readers.QueryRowContext(ctx, query, args...).Scan(&n)
+	return n, err
+}
+
+// Analyze refreshes the planner's statistics (sqlite_stat1); call it after
+// a bulk load so searches plan well.
+func (s *Store) Analyze(ctx context.Context) error {
+	if _, err := s.writer.ExecContext(ctx, "ANALYZE"); err != nil {
+		return fmt.Errorf("sqlite: analyze: %w", err)
+	}
+	return nil
+}
