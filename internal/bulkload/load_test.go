@@ -10,6 +10,7 @@ import (
 
 	"github.com/ehealthplus/ehealth/internal/bulkload"
 	"github.com/ehealthplus/ehealth/internal/resource"
+	"github.com/ehealthplus/ehealth/internal/search"
 	"github.com/ehealthplus/ehealth/internal/store"
 	"github.com/ehealthplus/ehealth/internal/store/postgres"
 	"github.com/ehealthplus/ehealth/internal/store/postgres/pgtest"
@@ -51,7 +52,10 @@ func newService(tb testing.TB, st store.Store) *resource.Service {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return resource.New(st, validate.New(terms))
+	registry := search.NewRegistry()
+	return resource.New(st, validate.New(terms),
+		resource.WithIndexer(search.NewIndexer(registry, search.Extractor{})),
+		resource.WithSearch(registry, nil))
 }
 
 func TestLoadNDJSONAndBundles(t *testing.T) {
