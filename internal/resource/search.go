@@ -3,7 +3,9 @@ package resource
 import (
 	"context"
 	"net/url"
+	"strings"
 
+	"github.com/ehealthplus/ehealth/internal/fhir"
 	"github.com/ehealthplus/ehealth/internal/outcome"
 	"github.com/ehealthplus/ehealth/internal/search"
 	"github.com/ehealthplus/ehealth/internal/store"
@@ -172,4 +174,63 @@ func (s *Service) expandValue(m search.Modifier, t *search.TokenValue) error {
 		}
 	}
 	return nil
+}
+
+// Everything pages through a patient's record
+// (https://hl7.org/fhir/R4/patient-operation-everything.html): the Patient,
+// every resource in its compartment, and the resources they refer to (as
+// includes). params may hold _since, _type and _count, and the cursor of a
+// next page.
+func (s *Service) Everything(ctx context.Context, c Caller, id string, params url.Values, opts SearchOptions) (SearchResult, error) {
+	if _, err := s.Read(ctx, c, "Patient", id); err != nil {
+		return SearchResult{}, err
+	}
+	q := url.Values{}
+	types := params.Get("_type")
+	if types == "" {
+		types = strings.Join(patientRecordTypes(), ",")
+	}
+	q.Set("_type", types)
+	if since := params.Get("_since"); since != "" {
+		q.Set("_lastUpdated", "ge"+since)
+	}
+	if n := params.Get("_count"); n != "" {
+		q.Set("_count", n)
+	}
+	q.Set("_include", "*")
+	opts.Patient = id
+	return s.Search(ctx, c, "", q, opts)
+}
+
+// patientRecordTypes are the resource types of a patient's record: the
+// Patient and every type of the patient compartment.
+func patientRecordTypes() []string {
+	out := []string{"Patient"}
+	for _, t := range fhir.ResourceTypes() {
+		if t != "Patient" && fhir.IsInPatientCompartment(t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// SearchParameterInfo describes a search parameter for the CapabilityStatement.
+type SearchParameterInfo struct {
+	Name, Type, Definition string
+}
+
+// SearchParameters lists the parameters a search on typ understands.
+func (s *Service) SearchParameters(typ string) []SearchParameterInfo {
+	if s.registry == nil {
+		return nil
+	}
+	params := s.registry.ForType(typ)
+	out := make([]SearchParameterInfo, 0, len(params))
+	for _, p := range params {
+		if p.Custom && s.registry.Pending(p.URL) {
+			continue
+		}
+		out = append(out, SearchParameterInfo{Name: p.Code, Type: string(p.Type), Definition: p.URL})
+	}
+	return out
 }

@@ -18,7 +18,7 @@ func (a *API) capabilities(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) capabilityStatement(base string) map[string]any {
 	interactions := []any{}
-	for _, code := range []string{"read", "vread", "update", "patch", "delete", "history-instance", "history-type", "create"} {
+	for _, code := range []string{"read", "vread", "update", "patch", "delete", "history-instance", "history-type", "create", "search-type"} {
 		interactions = append(interactions, map[string]any{"code": code})
 	}
 	validate := map[string]any{"name": "validate", "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate"}
@@ -33,17 +33,28 @@ func (a *API) capabilityStatement(base string) map[string]any {
 				})
 			}
 		}
+		params := []any{}
+		for _, p := range a.svc.SearchParameters(t) {
+			sp := map[string]any{"name": p.Name, "type": p.Type}
+			if p.Definition != "" {
+				sp["definition"] = p.Definition
+			}
+			params = append(params, sp)
+		}
 		resources = append(resources, map[string]any{
 			"type":              t,
+			"searchParam":       params,
+			"searchInclude":     []any{"*"},
+			"searchRevInclude":  []any{"*"},
 			"profile":           "http://hl7.org/fhir/StructureDefinition/" + t,
 			"interaction":       interactions,
 			"versioning":        "versioned-update",
 			"readHistory":       true,
 			"updateCreate":      true,
-			"conditionalCreate": false,
+			"conditionalCreate": true,
 			"conditionalRead":   "modified-since",
-			"conditionalUpdate": false,
-			"conditionalDelete": "not-supported",
+			"conditionalUpdate": true,
+			"conditionalDelete": "single",
 			"operation":         ops,
 		})
 	}
@@ -72,6 +83,7 @@ func (a *API) capabilityStatement(base string) map[string]any {
 				map[string]any{"code": "transaction"},
 				map[string]any{"code": "batch"},
 				map[string]any{"code": "history-system"},
+				map[string]any{"code": "search-system"},
 			},
 		}},
 	}

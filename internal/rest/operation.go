@@ -47,6 +47,10 @@ func (a *API) instanceOperation(w http.ResponseWriter, r *http.Request) {
 		a.notFound(w, r)
 		return
 	}
+	if name == "$everything" && r.PathValue("type") == "Patient" && r.Method == http.MethodGet {
+		a.everything(w, r)
+		return
+	}
 	if !a.offers(r.PathValue("type"), name) {
 		a.writeError(w, r, outcome.New(outcome.NotFound, "operation %q is not known on %s", name, r.PathValue("type")))
 		return

@@ -158,3 +158,17 @@ func searchLinks(base string, r *http.Request, params url.Values, next string) [
 	}
 	return links
 }
+
+// everything serves GET /fhir/Patient/{id}/$everything with _since, _type
+// and _count, paged like a search.
+func (a *API) everything(w http.ResponseWriter, r *http.Request) {
+	params := r.URL.Query()
+	base := a.baseURL(r)
+	res, err := a.svc.Everything(r.Context(), a.caller(r), r.PathValue("id"), params,
+		resource.SearchOptions{BaseURL: base, Cursor: params.Get(cursorParam)})
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.writeJSON(w, r, http.StatusOK, searchBundle(base, r, params, res))
+}

@@ -205,3 +205,28 @@ func TestConditionalInteractions(t *testing.T) {
 		s.do("POST", "/fhir", bad).must(t, http.StatusPreconditionFailed)
 	})
 }
+
+func TestPatientEverything(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s *server) {
+		seedClinic(t, s)
+		r := s.do("GET", "/fhir/Patient/p1/$everything", nil).must(t, http.StatusOK)
+		got := ids(r, "match")
+		slices.Sort(got)
+		want := []string{"Observation/o1", "Observation/o2", "Observation/o3", "Observation/o4", "Patient/p1"}
+		if !slices.Equal(got, want) {
+			t.Errorf("$everything matches %v, want %v", got, want)
+		}
+		if inc := ids(r, "include"); !slices.Contains(inc, "Organization/qmh") {
+			t.Errorf("$everything did not bring the managing organization: %v", inc)
+		}
+		r = s.do("GET", "/fhir/Patient/p1/$everything?_type=Observation&_count=2", nil).must(t, http.StatusOK)
+		if len(ids(r, "match")) != 2 || link(r, "next") == "" {
+			t.Errorf("$everything paging: %s", r.raw)
+		}
+		r = s.do("GET", "/fhir/Patient/p1/$everything?_since=2999-01-01", nil).must(t, http.StatusOK)
+		if len(ids(r, "match")) != 0 {
+			t.Errorf("_since in the future still gave %v", ids(r, "match"))
+		}
+		s.do("GET", "/fhir/Patient/nobody/$everything", nil).must(t, http.StatusNotFound)
+	})
+}
