@@ -7,6 +7,7 @@ import (
 
 	"github.com/ehealthplus/ehealth/internal/fhir"
 	"github.com/ehealthplus/ehealth/internal/resource"
+	"github.com/ehealthplus/ehealth/internal/search"
 	"github.com/ehealthplus/ehealth/internal/store"
 	"github.com/ehealthplus/ehealth/internal/store/postgres"
 	"github.com/ehealthplus/ehealth/internal/store/postgres/pgtest"
@@ -47,7 +48,10 @@ func newService(tb testing.TB, st store.Store) *resource.Service {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return resource.New(st, validate.New(terms))
+	registry := search.NewRegistry()
+	return resource.New(st, validate.New(terms),
+		resource.WithIndexer(search.NewIndexer(registry, search.Extractor{})),
+		resource.WithSearch(registry, nil))
 }
 
 func parse(tb testing.TB, s string) map[string]any {

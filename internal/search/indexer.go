@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -33,10 +34,28 @@ func NewIndexer(reg *Registry, ext Extractor) *Indexer {
 // index), and the error of a cancelled ctx ends the work.
 func (ix *Indexer) Index(ctx context.Context, res map[string]any, patientKey string) (entries []Entry, skipped []error, err error) {
 	typ, _ := res["resourceType"].(string)
+	return ix.index(ctx, res, patientKey, ix.reg.ForType(typ))
+}
+
+// IndexParams is Index for the given parameter codes only: a reindex after
+// a custom SearchParameter is added.
+func (ix *Indexer) IndexParams(ctx context.Context, res map[string]any, patientKey string, codes []string) (entries []Entry, skipped []error, err error) {
+	typ, _ := res["resourceType"].(string)
+	var params []*Param
+	for _, p := range ix.reg.ForType(typ) {
+		if slices.Contains(codes, p.Code) {
+			params = append(params, p)
+		}
+	}
+	return ix.index(ctx, res, patientKey, params)
+}
+
+func (ix *Indexer) index(ctx context.Context, res map[string]any, patientKey string, params []*Param) (entries []Entry, skipped []error, err error) {
+	typ, _ := res["resourceType"].(string)
 	id, _ := res["id"].(string)
 	opts := &fhirpath.Options{Resource: res, RootResource: res, Resolver: referenceStub}
 	var buf fhirpath.Collection
-	for _, p := range ix.reg.ForType(typ) {
+	for _, p := range params {
 		if p.Expression == "" || p.Type == Special {
 			continue
 		}
