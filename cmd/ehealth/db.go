@@ -7,14 +7,11 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/ehealthplus/ehealth/internal/conformance"
+	"github.com/ehealthplus/ehealth/internal/platform"
 	"github.com/ehealthplus/ehealth/internal/resource"
-	"github.com/ehealthplus/ehealth/internal/search"
 	"github.com/ehealthplus/ehealth/internal/store"
 	"github.com/ehealthplus/ehealth/internal/store/postgres"
 	"github.com/ehealthplus/ehealth/internal/store/sqlite"
-	"github.com/ehealthplus/ehealth/internal/terminology"
-	"github.com/ehealthplus/ehealth/internal/validate"
 )
 
 // defaultDB is the database used when none is given: one SQLite file.
@@ -32,52 +29,35 @@ func openStore(ctx context.Context, url string) (store.Store, error) {
 	}
 }
 
-// platform is what the commands run on: the resource service over an
-// opened, migrated store, and the terminology link.
-type platform struct {
-	svc         *resource.Service
-	store       store.Store
-	terminology *conformance.Terminology
-}
-
-// openService opens and migrates the database and builds the resource
-// service with full validation against the terminology service, which is
-// loaded with the stored code systems, value sets and concept maps and
-// follows every later write of them.
-func openService(ctx context.Context, url string) (*resource.Service, store.Store, error) {
+// openService opens the database and assembles the platform over it; the
+// import and terminology commands use its resource service. Closing the
+// returned closer stops the platform and closes the database.
+func openService(ctx context.Context, url string) (*resource.Service, io.Closer, error) {
 	p, err := openPlatform(ctx, url, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		return nil, nil, err
 	}
-	return p.svc, p.store, nil
+	return p.Service, closer{p}, nil
 }
 
-// openPlatform is openService keeping the terminology link, for serve.
-func openPlatform(ctx context.Context, url string, log *slog.Logger) (*platform, error) {
+// openPlatform opens the database and assembles the platform over it.
+func openPlatform(ctx context.Context, url string, log *slog.Logger) (*platform.Platform, error) {
 	st, err := openStore(ctx, url)
 	if err != nil {
 		return nil, err
 	}
-	if err := st.Migrate(ctx); err != nil {
-		st.Close()
-		return nil, fmt.Errorf("migrate %s: %w", url, err)
-	}
-	base, err := terminology.Load()
+	p, err := platform.Open(ctx, st, log)
 	if err != nil {
 		st.Close()
-		return nil, fmt.Errorf("load terminology: %w", err)
+		return nil, fmt.Errorf("%s: %w", url, err)
 	}
-	terms := terminology.NewService(base)
-	link := conformance.NewTerminology(terms, st, log)
-	n, err := link.Load(ctx)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	log.Info("terminology loaded", "stored_resources", n)
-	registry := search.NewRegistry()
-	svc := resource.New(st, validate.New(terms), link.Observer(),
-		resource.WithIndexer(search.NewIndexer(registry, search.Extractor{})),
-		resource.WithSearch(registry, link.Codes()))
-	return &platform{svc: svc, store: st, terminology: link}, nil
+	return p, nil
+}
+
+// closer stops a platform's background jobs and closes its database.
+type closer struct{ p *platform.Platform }
+
+func (c closer) Close() error {
+	c.p.Close()
+	return c.p.Store.Close()
 }

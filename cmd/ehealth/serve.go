@@ -36,9 +36,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	defer p.store.Close()
-	api := rest.New(p.svc, rest.Config{BaseURL: *baseURL, MaxBodyBytes: *maxBody, Version: version, Operations: p.terminology}, log)
-	handler := ops.Handler(api.Handler(), p.svc, log)
+	defer closer{p}.Close()
+	api := rest.New(p.Service, rest.Config{BaseURL: *baseURL, MaxBodyBytes: *maxBody, Version: version, Operations: p.Terminology}, log)
+	handler := ops.Handler(api.Handler(), p.Service, log)
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

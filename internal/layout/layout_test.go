@@ -28,7 +28,8 @@ var allowed = map[string][]string{
 	"resource":    {"fhir", "fhirpath", "outcome", "search", "store"},
 	"rest":        {"fhir", "outcome", "resource", "store"},
 	"bulkload":    {"fhir", "outcome", "resource"},
-	"conformance": {"fhir", "outcome", "resource", "store", "terminology"},
+	"conformance": {"fhir", "outcome", "resource", "search", "store", "terminology"},
+	"platform":    {"conformance", "resource", "search", "store", "terminology", "validate"},
 	"ops":         {},
 	"layout":      {},
 }

@@ -12,17 +12,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ehealthplus/ehealth/internal/conformance"
 	"github.com/ehealthplus/ehealth/internal/fhir"
+	"github.com/ehealthplus/ehealth/internal/platform"
 	"github.com/ehealthplus/ehealth/internal/resource"
 	"github.com/ehealthplus/ehealth/internal/rest"
-	"github.com/ehealthplus/ehealth/internal/search"
 	"github.com/ehealthplus/ehealth/internal/store"
 	"github.com/ehealthplus/ehealth/internal/store/postgres"
 	"github.com/ehealthplus/ehealth/internal/store/postgres/pgtest"
 	"github.com/ehealthplus/ehealth/internal/store/sqlite"
-	"github.com/ehealthplus/ehealth/internal/terminology"
-	"github.com/ehealthplus/ehealth/internal/validate"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -74,8 +71,6 @@ type server struct {
 	srv *httptest.Server
 }
 
-// baseTerms are the built-in R4 terminology tables, loaded once.
-var baseTerms *terminology.Tables
 
 func newServer(t *testing.T, st store.Store, limit int64) *server {
 	t.Helper()
@@ -91,23 +86,14 @@ func serverOn(t *testing.T, st store.Store, limit int64) *server {
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if baseTerms == nil {
-		var err error
-		if baseTerms, err = terminology.Load(); err != nil {
-			t.Fatal(err)
-		}
-	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	terms := terminology.NewService(baseTerms)
-	link := conformance.NewTerminology(terms, st, log)
-	if _, err := link.Load(ctx); err != nil {
+	p, err := platform.Open(ctx, st, log)
+	if err != nil {
 		t.Fatal(err)
 	}
-	registry := search.NewRegistry()
-	svc := resource.New(st, validate.New(terms), link.Observer(),
-		resource.WithIndexer(search.NewIndexer(registry, search.Extractor{})),
-		resource.WithSearch(registry, link.Codes()))
-	api := rest.New(svc, rest.Config{MaxBodyBytes: limit, Operations: link}, log)
+	t.Cleanup(p.Close)
+	svc := p.Service
+	api := rest.New(svc, rest.Config{MaxBodyBytes: limit, Operations: p.Terminology}, log)
 	hs := httptest.NewServer(api.Handler())
 	t.Cleanup(hs.Close)
 	return &server{t: t, svc: svc, srv: hs}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // seedClinic writes three patients and their observations.
@@ -228,5 +229,44 @@ func TestPatientEverything(t *testing.T) {
 			t.Errorf("_since in the future still gave %v", ids(r, "match"))
 		}
 		s.do("GET", "/fhir/Patient/nobody/$everything", nil).must(t, http.StatusNotFound)
+	})
+}
+
+func TestCustomSearchParameterReindex(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s *server) {
+		seedClinic(t, s)
+		eth := func(id, code string) string {
+			return fmt.Sprintf(`{"resourceType":"Patient","id":%q,"extension":[{"url":"http://example.org/ethnicity","valueCoding":{"system":"http://example.org/eth","code":%q}}]}`, id, code)
+		}
+		s.do("PUT", "/fhir/Patient/e1", eth("e1", "hakka")).must(t, http.StatusCreated)
+		s.do("PUT", "/fhir/Patient/e2", eth("e2", "teochew")).must(t, http.StatusCreated)
+		sp := `{"resourceType":"SearchParameter","id":"ethnicity","url":"http://example.org/SearchParameter/ethnicity","name":"ethnicity",
+ "status":"active","description":"Ethnicity","code":"ethnicity","base":["Patient"],"type":"token",
+ "expression":"Patient.extension('http://example.org/ethnicity').value"}`
+		s.do("PUT", "/fhir/SearchParameter/ethnicity", sp).must(t, http.StatusCreated)
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			r := s.do("GET", "/fhir/Task/reindex-ethnicity-1", nil)
+			if r.status == http.StatusOK && r.body["status"] == "completed" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("reindex did not complete: %d %s", r.status, r.raw)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		r := s.do("GET", "/fhir/Patient?ethnicity=hakka", nil).must(t, http.StatusOK)
+		if got := ids(r, "match"); !slices.Equal(got, []string{"Patient/e1"}) {
+			t.Errorf("custom parameter after reindex: %v", got)
+		}
+		// Later writes index it at once.
+		s.do("PUT", "/fhir/Patient/e3", eth("e3", "hakka")).must(t, http.StatusCreated)
+		r = s.do("GET", "/fhir/Patient?ethnicity=http://example.org/eth|hakka&_sort=_id", nil).must(t, http.StatusOK)
+		if got := ids(r, "match"); !slices.Equal(got, []string{"Patient/e1", "Patient/e3"}) {
+			t.Errorf("custom parameter on new writes: %v", got)
+		}
+		// Deleting the SearchParameter takes it away.
+		s.do("DELETE", "/fhir/SearchParameter/ethnicity", nil).must(t, http.StatusNoContent)
+		s.do("GET", "/fhir/Patient?ethnicity=hakka", nil, "Prefer", "handling=strict").must(t, http.StatusBadRequest)
 	})
 }

@@ -56,6 +56,13 @@ type Store interface {
 	History(ctx context.Context, q HistoryQuery) iter.Seq2[Version, error]
 	// CountHistory counts the versions History would return without Count and Before.
 	CountHistory(ctx context.Context, q HistoryQuery) (int64, error)
+	// Current streams the current, not deleted versions of typ in id order
+	// (the database's collation), starting after afterID ("" from the
+	// start), at most limit of them (0: all). It is for reindexing: it
+	// reads in pages and holds no connection while the consumer's loop
+	// body runs, so the body may write, and the versions are never all in
+	// memory at once. Versions are read without Index.
+	Current(ctx context.Context, typ, afterID string, limit int) iter.Seq2[Version, error]
 
 	// Searcher finds current resources by a search plan under an access
 	// predicate (search.go).
@@ -78,6 +85,15 @@ type Tx interface {
 	// if the current version differs, Put returns an outcome.Conflict error and
 	// writes nothing. v.VersionID must be expect+1. Put sets v.Seq.
 	Put(ctx context.Context, v *Version, expect int64) error
+	// ReplaceIndex replaces the search index rows of the current version of
+	// typ/id for the parameters codes (a composite's parts included) with
+	// entries, whose codes must all be among codes, without writing a new
+	// version: for indexing existing resources by a new SearchParameter.
+	// Rows of other parameters are untouched. It is a no-op (nil) when the
+	// resource is deleted or unknown. Entries computed from a version read
+	// before this transaction may be stale: read the current version
+	// through the Tx first.
+	ReplaceIndex(ctx context.Context, typ, id string, codes []string, entries []search.Entry) error
 }
 
 // HistoryQuery selects versions for _history at the instance, type or system level.

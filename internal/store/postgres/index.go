@@ -27,36 +27,13 @@ var (
 	updateIndexSQL = putSQL(true, true)
 )
 
-func putSQL(update, index bool) string {
+// insertCTEs returns the CTEs that insert the index arrays (indexArgs),
+// bound from $after+1 on, for the resource moved.rid with type typ and
+// patient key pk (SQL expressions).
+func insertCTEs(after int, typ, pk string) string {
 	var b strings.Builder
-	n := 10
-	if update {
-		n = 11
-		b.WriteString(`WITH moved AS (
-	UPDATE resource_current SET version_id = $3, updated = $4, updated_us = $10, deleted = $5, patient_key = $6
-	WHERE type = $1 AND id = $2 AND version_id = $11
-	RETURNING rid
-)`)
-	} else {
-		b.WriteString(`WITH moved AS (
-	INSERT INTO resource_current (type, id, version_id, updated, updated_us, deleted, patient_key)
-	VALUES ($1, $2, $3, $4, $10, $5, $6)
-	ON CONFLICT (type, id) DO NOTHING
-	RETURNING rid
-)`)
-	}
-	b.WriteString(`, ver AS (
-	INSERT INTO resource_versions (type, id, version_id, updated, deleted, method, writer, patient_key, body)
-	SELECT $1, $2, $3, $4, $5, $7::text, $8::text, $6, $9::bytea FROM moved
-	RETURNING seq
-)`)
+	n := after
 	for i, t := range sqlsearch.Tables {
-		if update {
-			b.WriteString(", d" + strconv.Itoa(i) + " AS (DELETE FROM " + t.Name + " WHERE rid IN (SELECT rid FROM moved))")
-		}
-		if !index {
-			continue
-		}
 		cols := []string{"param", "comb"}
 		arrays := []string{"$" + strconv.Itoa(n+1) + "::text[]", "$" + strconv.Itoa(n+2) + "::int[]"}
 		sel := []string{"u.param", "u.comb"}
@@ -82,8 +59,42 @@ func putSQL(update, index bool) string {
 			names = append(names, "c"+strconv.Itoa(j))
 		}
 		b.WriteString(", i" + strconv.Itoa(i) + " AS (INSERT INTO " + t.Name + " (rid, res_type, patient_key, " +
-			strings.Join(cols, ", ") + ") SELECT moved.rid, $1, $6, " + strings.Join(sel, ", ") +
+			strings.Join(cols, ", ") + ") SELECT moved.rid, " + typ + ", " + pk + ", " + strings.Join(sel, ", ") +
 			" FROM moved, unnest(" + strings.Join(arrays, ", ") + ") AS u(" + strings.Join(names, ", ") + "))")
+	}
+	return b.String()
+}
+
+func putSQL(update, index bool) string {
+	var b strings.Builder
+	n := 10
+	if update {
+		n = 11
+		b.WriteString(`WITH moved AS (
+	UPDATE resource_current SET version_id = $3, updated = $4, updated_us = $10, deleted = $5, patient_key = $6
+	WHERE type = $1 AND id = $2 AND version_id = $11
+	RETURNING rid
+)`)
+	} else {
+		b.WriteString(`WITH moved AS (
+	INSERT INTO resource_current (type, id, version_id, updated, updated_us, deleted, patient_key)
+	VALUES ($1, $2, $3, $4, $10, $5, $6)
+	ON CONFLICT (type, id) DO NOTHING
+	RETURNING rid
+)`)
+	}
+	b.WriteString(`, ver AS (
+	INSERT INTO resource_versions (type, id, version_id, updated, deleted, method, writer, patient_key, body)
+	SELECT $1, $2, $3, $4, $5, $7::text, $8::text, $6, $9::bytea FROM moved
+	RETURNING seq
+)`)
+	if update {
+		for i, t := range sqlsearch.Tables {
+			b.WriteString(", d" + strconv.Itoa(i) + " AS (DELETE FROM " + t.Name + " WHERE rid IN (SELECT rid FROM moved))")
+		}
+	}
+	if index {
+		b.WriteString(insertCTEs(n, "$1", "$6"))
 	}
 	b.WriteString("\nSELECT seq FROM ver")
 	return b.String()

@@ -2,53 +2,51 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
 	"math/big"
 	"strings"
 
+	"github.com/ehealthplus/ehealth/internal/search"
 	"github.com/ehealthplus/ehealth/internal/store"
+	"github.com/ehealthplus/ehealth/internal/store/internal/putcheck"
 	"github.com/ehealthplus/ehealth/internal/store/internal/sqlsearch"
 )
 
-// indexBatch is how many rows one INSERT statement of the index writes: a
-// multi-row INSERT costs about as much as a single-row one, so a Put with
-// ~30 rows runs a handful of statements instead of 30.
-const indexBatch = 16
+// deleteIndexSQL, deleteParamSQL and insertIndexSQL are, per index table,
+// the statements that remove a resource's rows, remove its rows of one
+// param, and insert one row.
+//
+// Rows go in one at a time: a prepared single-row INSERT is cheap in
+// SQLite, whereas a multi-row INSERT inside a transaction opens a statement
+// journal (it could fail half-way) and measured slower.
+var deleteIndexSQL, deleteParamSQL, insertIndexSQL = indexStatements()
 
-// deleteIndexSQL and insertIndexSQL are, per index table, the statements
-// that remove a resource's rows and insert 1..indexBatch rows.
-var deleteIndexSQL, insertIndexSQL = indexStatements()
-
-func indexStatements() (del []string, ins [][]string) {
+func indexStatements() (del, delParam, ins []string) {
 	for _, t := range sqlsearch.Tables {
 		del = append(del, "DELETE FROM "+t.Name+" WHERE rid = ?")
-		cols := []string{"rid", "res_type", "patient_key", "param", "comb"}
+		// A parameter's rows, and the parts of a composite one ("code#0" …).
+		delParam = append(delParam, "DELETE FROM "+t.Name+" WHERE rid = ?1 AND (param = ?2 OR (param > ?2 || '#' AND param < ?2 || '$'))")
+		cols := []string{"rid", "res_type", "patient_key", "param", "comb", "n"}
 		for _, c := range t.Columns {
 			cols = append(cols, c.Name)
 		}
-		tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
-		var byCount []string
-		for n := 1; n <= indexBatch; n++ {
-			byCount = append(byCount, "INSERT INTO "+t.Name+" ("+strings.Join(cols, ", ")+") VALUES "+
-				strings.TrimSuffix(strings.Repeat(tuple+", ", n), ", "))
-		}
-		ins = append(ins, byCount)
+		ins = append(ins, "INSERT INTO "+t.Name+" ("+strings.Join(cols, ", ")+") VALUES ("+
+			strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ")+")")
 	}
-	return del, ins
+	return del, delParam, ins
 }
 
 // indexQueries lists the index statements, to prepare with the others.
 func indexQueries() []string {
-	out := append([]string(nil), deleteIndexSQL...)
-	for _, byCount := range insertIndexSQL {
-		out = append(out, byCount...)
-	}
-	return out
+	return append(append(append([]string{currentRIDSQL}, deleteIndexSQL...), deleteParamSQL...), insertIndexSQL...)
 }
 
 // index replaces the search index rows of resource rid with v.Index (none
-// for a delete marker). Rows are stored under v's type and patient key,
-// whatever the entries say, so the access predicate on a row is the one on
-// its resource.
+// for a delete marker). A new resource has no rows to delete. Rows are
+// stored under v's type and patient key, whatever the entries say, so the
+// access predicate on a row is the one on its resource.
 func (t *tx) index(ctx context.Context, v *store.Version, rid int64, replace bool) error {
 	if replace {
 		for _, q := range deleteIndexSQL {
@@ -57,23 +55,37 @@ func (t *tx) index(ctx context.Context, v *store.Version, rid int64, replace boo
 			}
 		}
 	}
-	if v.Deleted || len(v.Index) == 0 {
+	if v.Deleted {
 		return nil
 	}
-	for i, rows := range sqlsearch.Flatten(v.Index) {
-		for len(rows) > 0 {
-			n := min(len(rows), indexBatch)
-			var args []any
-			for _, r := range rows[:n] {
-				args = append(args, rid, v.Type, v.PatientKey, r.Param, r.Comb)
-				for _, val := range r.Values {
-					args = append(args, sqlValue(val))
-				}
+	return t.insertRows(ctx, rid, v.Type, v.PatientKey, v.Index)
+}
+
+// insertRows inserts the rows of entries for resource rid. A row's n is its
+// position among the table's rows of this call, unique within (rid, param)
+// because every row of a param is written by one call.
+func (t *tx) insertRows(ctx context.Context, rid int64, typ, patientKey string, entries []search.Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	for i, rows := range sqlsearch.Flatten(entries) {
+		if len(rows) == 0 {
+			continue
+		}
+		st, err := t.stmt(ctx, insertIndexSQL[i])
+		if err != nil {
+			return err
+		}
+		args := make([]any, 6+len(sqlsearch.Tables[i].Columns))
+		args[0], args[1], args[2] = rid, typ, patientKey
+		for n, r := range rows {
+			args[3], args[4], args[5] = r.Param, r.Comb, n
+			for j, val := range r.Values {
+				args[6+j] = sqlValue(val)
 			}
-			if _, err := t.exec(ctx, insertIndexSQL[i][n-1], args...); err != nil {
+			if _, err := st.ExecContext(ctx, args...); err != nil {
 				return err
 			}
-			rows = rows[n:]
 		}
 	}
 	return nil
@@ -89,4 +101,49 @@ func sqlValue(v any) any {
 		return f
 	}
 	return v
+}
+
+const currentRIDSQL = `SELECT rid, deleted, patient_key FROM resource_current WHERE type = ? AND id = ?`
+
+// ReplaceIndex replaces the index rows of the current version of typ/id for
+// the parameters codes with entries, without writing a version; a no-op
+// for a deleted or unknown resource (see store.Tx).
+func (t *tx) ReplaceIndex(ctx context.Context, typ, id string, codes []string, entries []search.Entry) error {
+	if err := putcheck.Entries(typ, id, codes, entries); err != nil {
+		return err
+	}
+	var (
+		rid        int64
+		deleted    bool
+		patientKey string
+	)
+	st, err := t.stmt(ctx, currentRIDSQL)
+	if err == nil {
+		err = st.QueryRowContext(ctx, typ, id).Scan(&rid, &deleted, &patientKey)
+	}
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && deleted) {
+		return nil
+	}
+	if err == nil {
+		err = t.deleteParams(ctx, rid, codes)
+	}
+	if err == nil {
+		err = t.insertRows(ctx, rid, typ, patientKey, entries)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: reindex %s/%s: %w", typ, id, err)
+	}
+	return nil
+}
+
+// deleteParams removes resource rid's rows of the parameters codes.
+func (t *tx) deleteParams(ctx context.Context, rid int64, codes []string) error {
+	for _, q := range deleteParamSQL {
+		for _, code := range codes {
+			if _, err := t.exec(ctx, q, rid, code); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -34,6 +34,8 @@ type Store struct {
 
 	writeStmts, readStmts *stmtCache
 	search                *sqlsearch.Engine
+
+	stopCheckpoints func() // stops the background checkpointer and waits for it
 }
 
 var _ store.Store = (*Store)(nil)
@@ -90,6 +92,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	s.writeStmts, s.readStmts = newStmtCache(s.writer), newStmtCache(s.readers)
+	s.stopCheckpoints = s.checkpoints(checkpointEvery)
 	return s, nil
 }
 
@@ -102,8 +105,8 @@ func openDB(ctx context.Context, path string, cfg config, writer bool) (*sql.DB,
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", cfg.busyTimeout.Milliseconds()))
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
-	// Temporary tables, sorters and statement journals (a multi-row INSERT of
-	// index rows opens one) stay in memory rather than in files.
+	// Temporary tables, sorters and statement journals stay in memory
+	// rather than in files.
 	q.Add("_pragma", "temp_store(MEMORY)")
 	// A page cache large enough for the hot index B-trees: with SQLite's
 	// default of 2 MB, every indexed write re-reads evicted index pages
@@ -113,6 +116,12 @@ func openDB(ctx context.Context, path string, cfg config, writer bool) (*sql.DB,
 	if writer {
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Set("_txlock", "immediate")
+		// The background checkpointer (checkpoint.go) keeps the WAL short;
+		// the writer checkpoints inside a commit only if it falls behind.
+		q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", walAutocheckpoint))
+		// After a checkpoint lets the WAL restart, a commit truncates a
+		// larger file back to this size.
+		q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", journalSizeLimit))
 	} else {
 		q.Add("_pragma", "query_only(1)")
 	}
@@ -169,5 +178,6 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close releases the database. Outstanding History streams must be finished first.
 func (s *Store) Close() error {
+	s.stopCheckpoints()
 	return errors.Join(s.readStmts.close(), s.writeStmts.close(), s.readers.Close(), s.writer.Close())
 }

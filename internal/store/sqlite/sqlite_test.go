@@ -3,12 +3,17 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/ehealthplus/ehealth/internal/search"
 	"github.com/ehealthplus/ehealth/internal/store"
+	"github.com/ehealthplus/ehealth/internal/store/internal/sqlsearch"
 	"github.com/ehealthplus/ehealth/internal/store/storetest"
 )
 
@@ -258,4 +263,107 @@ func TestWritesAreSerialized(t *testing.T) {
 	if v, err := s.Read(ctx, "Patient", "shared"); err != nil || v.VersionID != 1+writers*writes {
 		t.Errorf("Patient/shared at version %d (%v), want %d", v.VersionID, err, 1+writers*writes)
 	}
+}
+
+// TestBackgroundCheckpoint checks a reader connection (query_only) can
+// checkpoint the WAL the writer fills, so commits need not.
+func TestBackgroundCheckpoint(t *testing.T) {
+	s := migrated(t, open(t))
+	ctx := t.Context()
+	err := s.Write(ctx, func(tx store.Tx) error {
+		for i := range 100 {
+			v := &store.Version{Type: "Patient", ID: fmt.Sprint(i), VersionID: 1, Updated: time.Now(),
+				Method: store.MethodCreate, Body: []byte(`{"resourceType":"Patient"}`)}
+			if err := tx.Put(ctx, v, 0); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied, err := s.checkpoint(ctx)
+	if err != nil || copied == 0 {
+		t.Errorf("checkpoint copied %d frames (%v), want some", copied, err)
+	}
+	var auto int
+	if err := s.writer.QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&auto); err != nil || auto != walAutocheckpoint {
+		t.Errorf("writer wal_autocheckpoint = %d (%v), want %d", auto, err, walAutocheckpoint)
+	}
+}
+
+// recordingDB runs the search engine's queries on the store, recording them.
+type recordingDB struct {
+	searchDB
+	queries []string
+	args    [][]any
+}
+
+func (r *recordingDB) Query(ctx context.Context, query string, args []any, scalars int) ([]sqlsearch.Row, error) {
+	r.queries, r.args = append(r.queries, query), append(r.args, args)
+	return r.searchDB.Query(ctx, query, args, scalars)
+}
+
+func (r *recordingDB) Count(ctx context.Context, query string, args []any) (int64, error) {
+	r.queries, r.args = append(r.queries, query), append(r.args, args)
+	return r.searchDB.Count(ctx, query, args)
+}
+
+// TestSearchPlansUseIndexes checks the plans of a patient-scoped search
+// read the patient-leading indexes and a code search the value index,
+// never scanning an index table.
+func TestSearchPlansUseIndexes(t *testing.T) {
+	s := migrated(t, open(t))
+	ctx := t.Context()
+	reg := search.NewRegistry()
+	for _, tc := range []struct {
+		query, patient string
+		want           []string
+	}{
+		{"code=http://loinc.org|c0&date=ge2020-06-01&_sort=-date&_count=10", "p7", []string{"idx_token_pat", "idx_date_pat"}},
+		{"code=c0&_count=10", "", []string{"idx_token_code"}},
+		{"subject=Patient/p7&_count=10", "", []string{"idx_ref_target"}},
+	} {
+		vals, _ := url.ParseQuery(tc.query)
+		plan, _, err := search.Parse("Observation", vals, reg, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db := &recordingDB{searchDB: searchDB{s}}
+		if _, err := s.search.Search(ctx, db, store.SearchQuery{Plan: plan, Access: store.AccessAll, Patient: tc.patient}); err != nil {
+			t.Fatal(err)
+		}
+		for i, q := range db.queries {
+			plan := explain(t, s, q, db.args[i])
+			for _, ix := range tc.want {
+				if !strings.Contains(plan, "INDEX "+ix) {
+					t.Errorf("%s: plan does not use %s:\n%s", tc.query, ix, plan)
+				}
+			}
+			if m := regexp.MustCompile(`SCAN \w+ USING (COVERING )?INDEX idx_|SCAN idx_`).FindString(plan); m != "" {
+				t.Errorf("%s: plan scans an index table (%s):\n%s", tc.query, m, plan)
+			}
+		}
+	}
+}
+
+// explain returns the EXPLAIN QUERY PLAN lines of query.
+func explain(t *testing.T, s *Store, query string, args []any) string {
+	t.Helper()
+	rows, err := s.readers.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString(detail + "\n")
+	}
+	return b.String()
 }

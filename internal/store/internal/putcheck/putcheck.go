@@ -1,11 +1,14 @@
-// Package putcheck holds the rules every driver applies to Tx.Put, so the
-// drivers agree on what a well-formed version is and on the conflict error.
+// Package putcheck holds the rules every driver applies to Tx.Put and
+// Tx.ReplaceIndex, so the drivers agree on what a well-formed write is and
+// on the conflict error.
 package putcheck
 
 import (
+	"slices"
 	"time"
 
 	"github.com/ehealthplus/ehealth/internal/outcome"
+	"github.com/ehealthplus/ehealth/internal/search"
 	"github.com/ehealthplus/ehealth/internal/store"
 )
 
@@ -40,4 +43,19 @@ func Conflict(v *store.Version, expect int64) error {
 		return outcome.New(outcome.Conflict, "%s/%s already exists", v.Type, v.ID)
 	}
 	return outcome.New(outcome.Conflict, "%s/%s: version %d is no longer current", v.Type, v.ID, expect)
+}
+
+// Entries checks a ReplaceIndex call: every entry belongs to one of codes,
+// the parameters whose rows it replaces (a row of another parameter would
+// be added next to that parameter's rows rather than replace them).
+func Entries(typ, id string, codes []string, entries []search.Entry) error {
+	if typ == "" || id == "" {
+		return outcome.New(outcome.Internal, "store: reindex %s/%s: type and id are required", typ, id)
+	}
+	for _, e := range entries {
+		if !slices.Contains(codes, e.Code) {
+			return outcome.New(outcome.Internal, "store: reindex %s/%s: a row of %q is not among the parameters %q", typ, id, e.Code, codes)
+		}
+	}
+	return nil
 }

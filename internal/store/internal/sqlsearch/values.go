@@ -161,6 +161,9 @@ func (b *builder) reference(mod search.Modifier, v search.RefValue, x string) st
 	switch {
 	case mod == search.ModIdentifier:
 		c := x + ".ident_value = " + b.arg(v.IdentifierValue)
+		if v.IdentifierValue != "" {
+			c += " AND " + x + ".ident_value <> ''" // implied; lets the partial index idx_ref_ident serve it
+		}
 		if v.HasSystem {
 			c += " AND " + x + ".ident_system = " + b.arg(v.IdentifierSystem)
 		}
@@ -182,7 +185,7 @@ func (b *builder) reference(mod search.Modifier, v search.RefValue, x string) st
 		}
 		return "(" + and(conds...) + ")"
 	case v.URL != "":
-		c := x + ".url = " + b.arg(v.URL)
+		c := x + ".url = " + b.arg(v.URL) + " AND " + x + ".url <> ''" // implied; lets the partial index idx_ref_url serve it
 		if v.Version != "" {
 			c += " AND " + x + ".version = " + b.arg(v.Version)
 		}
