@@ -71,7 +71,6 @@ type server struct {
 	srv *httptest.Server
 }
 
-
 func newServer(t *testing.T, st store.Store, limit int64) *server {
 	t.Helper()
 	t.Cleanup(func() { st.Close() })
