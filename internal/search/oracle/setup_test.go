@@ -2,6 +2,7 @@ package oracle
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -94,6 +95,9 @@ func newFixture(t *testing.T, st store.Store) *fixture {
 	files := make([]string, len(syntheaFiles))
 	for i, f := range syntheaFiles {
 		files[i] = filepath.Join(syntheaDir, f)
+		if _, err := os.Stat(files[i]); err != nil {
+			t.Skipf("the Synthea sample is not present (../shared): %v", err)
+		}
 	}
 	sum, err := bulkload.New(svc, bulkload.Options{}).Load(ctx, files)
 	if err != nil {
