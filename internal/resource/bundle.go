@@ -57,7 +57,7 @@ func (s *Service) transaction(ctx context.Context, c Caller, entries []*entry, r
 	if err := s.resolveReferences(ctx, c, entries); err != nil {
 		return nil, err
 	}
-	if err := s.validateEntries(entries); err != nil {
+	if err := s.validateEntries(ctx, entries); err != nil {
 		return nil, err
 	}
 	order := slices.Clone(entries)
@@ -85,21 +85,17 @@ func (s *Service) transaction(ctx context.Context, c Caller, entries []*entry, r
 	return responseBundle("transaction-response", responses), nil
 }
 
-// validateEntries validates every POST and PUT resource before the
-// database transaction opens, reporting all entries' issues together.
-func (s *Service) validateEntries(entries []*entry) error {
+// validateEntries validates and indexes every POST and PUT resource before
+// the database transaction opens, reporting all entries' issues together.
+func (s *Service) validateEntries(ctx context.Context, entries []*entry) error {
 	var all *outcome.Error
 	for _, e := range entries {
-		if e.method != "POST" && e.method != "PUT" {
+		if (e.method != "POST" && e.method != "PUT") || e.existing != nil {
 			continue
 		}
-		id := e.target.id
-		if e.method == "POST" {
-			id = ""
-		}
-		err := s.prevalidate(e.target.typ, id, e.resource)
+		prep, err := s.prepare(ctx, e.target.typ, e.target.id, e.method == "PUT", e.resource)
 		if err == nil {
-			e.validated = true
+			e.prep = prep
 			continue
 		}
 		var oe *outcome.Error
@@ -170,10 +166,10 @@ func (s *Service) process(ctx context.Context, tx store.Tx, c Caller, e *entry, 
 		if id == "" {
 			id = s.newID()
 		}
-		v, err := s.create(ctx, tx, c, e.target.typ, id, e.resource, e.validated)
+		v, err := s.create(ctx, tx, c, e.target.typ, id, e.resource, e.prep)
 		return versionResponse(v, http.StatusCreated, e.resource, ret, true), err
 	case "PUT":
-		v, created, err := s.update(ctx, tx, c, e.target.typ, e.target.id, e.resource, e.ifMatch, e.validated)
+		v, created, err := s.update(ctx, tx, c, e.target.typ, e.target.id, e.resource, e.ifMatch, e.prep)
 		status := http.StatusOK
 		if created {
 			status = http.StatusCreated

@@ -130,6 +130,11 @@ func (s *Service) resolveConditionals(ctx context.Context, c Caller, e *entry) e
 		switch {
 		case found:
 			e.target.id = existing.ID
+			if e.method == "PUT" {
+				if id, _ := e.resource["id"].(string); id == "" {
+					e.resource["id"] = existing.ID
+				}
+			}
 		case e.method == "PUT":
 			if id, _ := e.resource["id"].(string); id != "" {
 				e.target.id = id

@@ -23,8 +23,8 @@ type entry struct {
 	ifNone   string // If-None-Match
 	ifSince  string // If-Modified-Since
 	ifExist  string // ifNoneExist: conditional create
-	// validated says the resource passed validation before the transaction.
-	validated bool
+	// prep is the resource's validation and index, done before the transaction.
+	prep *prepared
 	// existing is the resource a conditional create found: nothing is written.
 	existing *store.Version
 	// noop marks a conditional delete that matched nothing.

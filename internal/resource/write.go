@@ -7,6 +7,7 @@ import (
 
 	"github.com/ehealthplus/ehealth/internal/fhir"
 	"github.com/ehealthplus/ehealth/internal/outcome"
+	"github.com/ehealthplus/ehealth/internal/search"
 	"github.com/ehealthplus/ehealth/internal/store"
 )
 
@@ -17,14 +18,15 @@ const maxRaceRetries = 8
 // Create stores res as a new resource with a server-assigned id
 // (https://hl7.org/fhir/R4/http.html#create). Any id in res is replaced.
 func (s *Service) Create(ctx context.Context, c Caller, typ string, res map[string]any) (store.Version, error) {
-	if err := s.prevalidate(typ, "", res); err != nil {
+	id := s.newID()
+	prep, err := s.prepare(ctx, typ, id, false, res)
+	if err != nil {
 		return store.Version{}, err
 	}
 	var v store.Version
-	id := s.newID()
-	err := s.write(ctx, func(tx store.Tx) error {
+	err = s.write(ctx, func(tx store.Tx) error {
 		var err error
-		v, err = s.create(ctx, tx, c, typ, id, res, true)
+		v, err = s.create(ctx, tx, c, typ, id, res, prep)
 		return err
 	})
 	return v, err
@@ -35,12 +37,13 @@ func (s *Service) Create(ctx context.Context, c Caller, typ string, res map[stri
 // requires the current version to be ifMatch (412 otherwise). created reports
 // whether the resource was new.
 func (s *Service) Update(ctx context.Context, c Caller, typ, id string, res map[string]any, ifMatch int64) (v store.Version, created bool, err error) {
-	if err := s.prevalidate(typ, id, res); err != nil {
+	prep, err := s.prepare(ctx, typ, id, true, res)
+	if err != nil {
 		return store.Version{}, false, err
 	}
 	for attempt := 0; ; attempt++ {
 		err = s.write(ctx, func(tx store.Tx) error {
-			v, created, err = s.update(ctx, tx, c, typ, id, res, ifMatch, true)
+			v, created, err = s.update(ctx, tx, c, typ, id, res, ifMatch, prep)
 			return err
 		})
 		if ifMatch > 0 || !outcome.Is(err, outcome.Conflict) || attempt >= maxRaceRetries {
@@ -88,17 +91,18 @@ func (s *Service) Patch(ctx context.Context, c Caller, typ, id string, patch []b
 	}
 }
 
-// create stores res at id; validated says the caller validated it already
-// (outside the transaction, so a single-writer store is not held up).
-func (s *Service) create(ctx context.Context, tx store.Tx, c Caller, typ, id string, res map[string]any, validated bool) (store.Version, error) {
+// create stores res at id; prep, when not nil, is its validation and index
+// done by the caller outside the transaction, so a single-writer store is
+// not held up.
+func (s *Service) create(ctx context.Context, tx store.Tx, c Caller, typ, id string, res map[string]any, prep *prepared) (store.Version, error) {
 	if err := checkBody(typ, "", res); err != nil {
 		return store.Version{}, err
 	}
 	res["id"] = id
-	return s.put(ctx, tx, c, res, store.MethodCreate, 0, !validated)
+	return s.put(ctx, tx, c, res, store.MethodCreate, 0, prep)
 }
 
-func (s *Service) update(ctx context.Context, tx store.Tx, c Caller, typ, id string, res map[string]any, ifMatch int64, validated bool) (store.Version, bool, error) {
+func (s *Service) update(ctx context.Context, tx store.Tx, c Caller, typ, id string, res map[string]any, ifMatch int64, prep *prepared) (store.Version, bool, error) {
 	if err := checkType(typ); err != nil {
 		return store.Version{}, false, err
 	}
@@ -122,7 +126,7 @@ func (s *Service) update(ctx context.Context, tx store.Tx, c Caller, typ, id str
 	if created {
 		method = store.MethodCreate
 	}
-	v, err := s.put(ctx, tx, c, res, method, cur, !validated)
+	v, err := s.put(ctx, tx, c, res, method, cur, prep)
 	if err != nil && ifMatch > 0 && outcome.Is(err, outcome.Conflict) {
 		return v, false, preconditionFailed(typ, id, ifMatch)
 	}
@@ -177,18 +181,21 @@ func (s *Service) patch(ctx context.Context, tx store.Tx, c Caller, typ, id stri
 	if err := checkBody(typ, id, res); err != nil {
 		return store.Version{}, err
 	}
-	v, err := s.put(ctx, tx, c, res, store.MethodPatch, cur.VersionID, true)
+	v, err := s.put(ctx, tx, c, res, store.MethodPatch, cur.VersionID, nil)
 	if err != nil && ifMatch > 0 && outcome.Is(err, outcome.Conflict) {
 		return v, preconditionFailed(typ, id, ifMatch)
 	}
 	return v, err
 }
 
-// put validates res (unless the caller already did, outside the
-// transaction), stamps its meta and appends it as version expect+1.
-func (s *Service) put(ctx context.Context, tx store.Tx, c Caller, res map[string]any, method store.Method, expect int64, validate bool) (store.Version, error) {
-	if validate {
-		if err := s.validator.Validate(res); err != nil {
+// put validates and indexes res (unless prep holds that work, done outside
+// the transaction), stamps its meta and appends it as version expect+1.
+func (s *Service) put(ctx context.Context, tx store.Tx, c Caller, res map[string]any, method store.Method, expect int64, prep *prepared) (store.Version, error) {
+	if prep == nil {
+		var err error
+		typ, _ := res["resourceType"].(string)
+		id, _ := res["id"].(string)
+		if prep, err = s.prepareChecked(ctx, typ, id, res); err != nil {
 			return store.Version{}, err
 		}
 	}
@@ -199,13 +206,7 @@ func (s *Service) put(ctx context.Context, tx store.Tx, c Caller, res map[string
 		Method: method, Writer: c.Writer, PatientKey: patientKey(res),
 	}
 	setMeta(res, v.VersionID, v.Updated)
-	if s.indexer != nil {
-		entries, _, err := s.indexer.Index(ctx, res, v.PatientKey)
-		if err != nil {
-			return store.Version{}, outcome.Wrap(outcome.Internal, fmt.Sprintf("index %s/%s", typ, id), err)
-		}
-		v.Index = entries
-	}
+	v.Index = prep.index
 	body, err := fhir.Marshal(res)
 	if err != nil {
 		return store.Version{}, outcome.Wrap(outcome.Internal, fmt.Sprintf("encode %s/%s", typ, id), err)
@@ -217,23 +218,46 @@ func (s *Service) put(ctx context.Context, tx store.Tx, c Caller, res map[string
 	return *v, nil
 }
 
-// prevalidate checks res is a valid resource of typ (with id, on update)
-// before any transaction opens.
-func (s *Service) prevalidate(typ, id string, res map[string]any) error {
-	if id != "" {
+// prepared is the work on a resource done before its transaction opens:
+// validation passed, and its search index rows.
+type prepared struct {
+	index []search.Entry
+}
+
+// prepare checks res is a valid resource of typ to be stored at id (the
+// client's id when clientID, on update; the server's otherwise) and
+// computes its index rows, before any transaction opens.
+func (s *Service) prepare(ctx context.Context, typ, id string, clientID bool, res map[string]any) (*prepared, error) {
+	if clientID {
 		if err := checkID(id); err != nil {
-			return err
+			return nil, err
 		}
+		if err := checkBody(typ, id, res); err != nil {
+			return nil, err
+		}
+	} else {
+		if err := checkBody(typ, "", res); err != nil {
+			return nil, err
+		}
+		res["id"] = id
 	}
-	if err := checkBody(typ, id, res); err != nil {
-		return err
+	return s.prepareChecked(ctx, typ, id, res)
+}
+
+// prepareChecked validates and indexes res, whose type and id are checked.
+func (s *Service) prepareChecked(ctx context.Context, typ, id string, res map[string]any) (*prepared, error) {
+	if err := s.validator.Validate(res); err != nil {
+		return nil, err
 	}
-	if id == "" {
-		// The server assigns the id; validate what will be stored.
-		res["id"] = "pending"
-		defer delete(res, "id")
+	p := &prepared{}
+	if s.indexer != nil {
+		entries, _, err := s.indexer.Index(ctx, res, patientKey(res))
+		if err != nil {
+			return nil, outcome.Wrap(outcome.Internal, fmt.Sprintf("index %s/%s", typ, id), err)
+		}
+		p.index = entries
 	}
-	return s.validator.Validate(res)
+	return p, nil
 }
 
 // currentVersion returns the current version id of typ/id (0 when it does

@@ -56,7 +56,7 @@ func (ix *Indexer) index(ctx context.Context, res map[string]any, patientKey str
 	opts := &fhirpath.Options{Resource: res, RootResource: res, Resolver: referenceStub}
 	var buf fhirpath.Collection
 	for _, p := range params {
-		if p.Expression == "" || p.Type == Special {
+		if p.Expression == "" || p.Type == Special || answeredByStore[p.Code] {
 			continue
 		}
 		var rows []Row
@@ -136,6 +136,10 @@ func (ix *Indexer) compile(expr string) (*fhirpath.Expression, error) {
 	ix.mu.Unlock()
 	return e, nil
 }
+
+// answeredByStore are the parameters the store answers from the resource
+// itself (its id and the time of its current version), not from index rows.
+var answeredByStore = map[string]bool{"_id": true, "_lastUpdated": true}
 
 // referenceStub resolves a literal reference to a stub of the resource it
 // names, {"resourceType": T, "id": id}, so expressions such as

@@ -34,7 +34,7 @@ func TestIndexerObservation(t *testing.T) {
 		}
 		got[e.Code]++
 	}
-	for _, code := range []string{"code", "subject", "patient", "date", "value-quantity", "status", "code-value-quantity", "component-code-value-quantity", "combo-code", "_id"} {
+	for _, code := range []string{"code", "subject", "patient", "date", "value-quantity", "status", "code-value-quantity", "component-code-value-quantity", "combo-code"} {
 		if got[code] == 0 {
 			t.Errorf("no rows for %s; got %v", code, got)
 		}
