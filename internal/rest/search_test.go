@@ -270,3 +270,26 @@ func TestCustomSearchParameterReindex(t *testing.T) {
 		s.do("GET", "/fhir/Patient?ethnicity=hakka", nil, "Prefer", "handling=strict").must(t, http.StatusBadRequest)
 	})
 }
+
+// TestIncludeIterateCycle follows :iterate includes around a cycle of
+// references: each resource comes once and the walk ends.
+func TestIncludeIterateCycle(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s *server) {
+		link := func(id, other string) string {
+			return fmt.Sprintf(`{"resourceType":"Patient","id":%q,"link":[{"other":{"reference":"Patient/%s"},"type":"seealso"}]}`, id, other)
+		}
+		s.do("PUT", "/fhir/Patient/c1", link("c1", "c2")).must(t, http.StatusCreated)
+		s.do("PUT", "/fhir/Patient/c2", link("c2", "c3")).must(t, http.StatusCreated)
+		s.do("PUT", "/fhir/Patient/c3", link("c3", "c1")).must(t, http.StatusCreated)
+		r := s.do("GET", "/fhir/Patient?_id=c1&_include:iterate=Patient:link", nil).must(t, http.StatusOK)
+		inc := ids(r, "include")
+		slices.Sort(inc)
+		if got := ids(r, "match"); !slices.Equal(got, []string{"Patient/c1"}) || !slices.Equal(inc, []string{"Patient/c2", "Patient/c3"}) {
+			t.Errorf("matches %v, includes %v; want c1 and includes c2, c3 once each", got, inc)
+		}
+		r = s.do("GET", "/fhir/Patient?_id=c1&_include=Patient:link", nil).must(t, http.StatusOK)
+		if inc := ids(r, "include"); !slices.Equal(inc, []string{"Patient/c2"}) {
+			t.Errorf("without :iterate: includes %v, want c2", inc)
+		}
+	})
+}
