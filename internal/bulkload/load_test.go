@@ -9,53 +9,19 @@ import (
 	"testing"
 
 	"github.com/ehealthplus/ehealth/internal/bulkload"
+	"github.com/ehealthplus/ehealth/internal/platform/platformtest"
 	"github.com/ehealthplus/ehealth/internal/resource"
-	"github.com/ehealthplus/ehealth/internal/search"
 	"github.com/ehealthplus/ehealth/internal/store"
-	"github.com/ehealthplus/ehealth/internal/store/postgres"
-	"github.com/ehealthplus/ehealth/internal/store/postgres/pgtest"
-	"github.com/ehealthplus/ehealth/internal/store/sqlite"
-	"github.com/ehealthplus/ehealth/internal/terminology"
-	"github.com/ehealthplus/ehealth/internal/validate"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+func TestMain(m *testing.M) { platformtest.Main(m) }
 
-var backends = []struct {
-	name    string
-	workers int
-	open    func(tb testing.TB) store.Store
-}{
-	{"sqlite", 1, func(tb testing.TB) store.Store {
-		st, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "load.db"))
-		if err != nil {
-			tb.Fatal(err)
-		}
-		return st
-	}},
-	{"postgres", 4, func(tb testing.TB) store.Store {
-		st, err := postgres.Open(context.Background(), pgtest.DSN(tb))
-		if err != nil {
-			tb.Fatal(err)
-		}
-		return st
-	}},
-}
+// workers is how many files each backend loads at once, as ehealth import does.
+var workers = map[string]int{"sqlite": 1, "postgres": 4}
 
 func newService(tb testing.TB, st store.Store) *resource.Service {
 	tb.Helper()
-	if err := st.Migrate(context.Background()); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() })
-	terms, err := terminology.Load()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	registry := search.NewRegistry()
-	return resource.New(st, validate.New(terms),
-		resource.WithIndexer(search.NewIndexer(registry, search.Extractor{})),
-		resource.WithSearch(registry, nil))
+	return platformtest.Open(tb, st).Service
 }
 
 func TestLoadNDJSONAndBundles(t *testing.T) {
@@ -77,9 +43,9 @@ func TestLoadNDJSONAndBundles(t *testing.T) {
 		{"resource":{"resourceType":"Patient","birthDate":"yesterday"},"request":{"method":"POST","url":"Patient"}}]}`, false)
 	writeFile(t, filepath.Join(dir, "ignored.txt"), "not loaded", false)
 
-	for _, be := range backends {
-		t.Run(be.name, func(t *testing.T) {
-			svc := newService(t, be.open(t))
+	for _, be := range platformtest.Backends {
+		t.Run(be.Name, func(t *testing.T) {
+			svc := newService(t, be.Open(t))
 			files, size, err := bulkload.Files([]string{dir})
 			if err != nil {
 				t.Fatal(err)
@@ -87,7 +53,7 @@ func TestLoadNDJSONAndBundles(t *testing.T) {
 			if len(files) != 4 || size == 0 {
 				t.Fatalf("Files = %v (%d bytes), want the 4 .json/.ndjson files", files, size)
 			}
-			l := bulkload.New(svc, bulkload.Options{Workers: be.workers, Chunk: 2})
+			l := bulkload.New(svc, bulkload.Options{Workers: workers[be.Name], Chunk: 2})
 			sum, err := l.Load(context.Background(), files)
 			if err != nil {
 				t.Fatal(err)
@@ -118,7 +84,7 @@ func TestLoadNDJSONAndBundles(t *testing.T) {
 				t.Errorf("the invalid Patient p2 was loaded")
 			}
 			// Loading again is idempotent for resources with ids: new versions, same resources.
-			again, err := bulkload.New(svc, bulkload.Options{Workers: be.workers}).Load(ctx, files[:1])
+			again, err := bulkload.New(svc, bulkload.Options{Workers: workers[be.Name]}).Load(ctx, files[:1])
 			if err != nil || again.Resources == 0 {
 				t.Errorf("reload: %v %+v", err, again)
 			}
@@ -159,14 +125,14 @@ func BenchmarkImportSynthea(b *testing.B) {
 	if err != nil || len(files) == 0 {
 		b.Skip("../shared/testdata/synthea not present")
 	}
-	for _, be := range backends {
-		b.Run(be.name, func(b *testing.B) {
+	for _, be := range platformtest.Backends {
+		b.Run(be.Name, func(b *testing.B) {
 			var total int64
 			for b.Loop() {
 				b.StopTimer()
-				svc := newService(b, be.open(b))
+				svc := newService(b, be.Open(b))
 				b.StartTimer()
-				sum, err := bulkload.New(svc, bulkload.Options{Workers: be.workers}).Load(context.Background(), files)
+				sum, err := bulkload.New(svc, bulkload.Options{Workers: workers[be.Name]}).Load(context.Background(), files)
 				if err != nil || len(sum.Rejected) > 0 {
 					b.Fatalf("%v; rejected %v", err, sum.Rejected)
 				}

@@ -19,8 +19,8 @@ var caller = resource.Caller{Writer: "bench"}
 
 func BenchmarkCreate(b *testing.B) {
 	for _, be := range backends {
-		b.Run(be.name, func(b *testing.B) {
-			svc := newService(b, be.open(b))
+		b.Run(be.Name, func(b *testing.B) {
+			svc := newService(b, be.Open(b))
 			ctx := context.Background()
 			b.ResetTimer()
 			for b.Loop() {
@@ -35,8 +35,8 @@ func BenchmarkCreate(b *testing.B) {
 
 func BenchmarkRead(b *testing.B) {
 	for _, be := range backends {
-		b.Run(be.name, func(b *testing.B) {
-			svc := newService(b, be.open(b))
+		b.Run(be.Name, func(b *testing.B) {
+			svc := newService(b, be.Open(b))
 			ctx := context.Background()
 			ids := make([]string, 200)
 			for i := range ids {
@@ -62,8 +62,8 @@ func BenchmarkRead(b *testing.B) {
 // Observations each, referring by urn:uuid.
 func BenchmarkTransaction100(b *testing.B) {
 	for _, be := range backends {
-		b.Run(be.name, func(b *testing.B) {
-			svc := newService(b, be.open(b))
+		b.Run(be.Name, func(b *testing.B) {
+			svc := newService(b, be.Open(b))
 			ctx := context.Background()
 			b.ResetTimer()
 			for b.Loop() {

@@ -2,50 +2,25 @@ package rest_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/ehealthplus/ehealth/internal/fhir"
-	"github.com/ehealthplus/ehealth/internal/platform"
+	"github.com/ehealthplus/ehealth/internal/platform/platformtest"
 	"github.com/ehealthplus/ehealth/internal/resource"
 	"github.com/ehealthplus/ehealth/internal/rest"
 	"github.com/ehealthplus/ehealth/internal/store"
-	"github.com/ehealthplus/ehealth/internal/store/postgres"
-	"github.com/ehealthplus/ehealth/internal/store/postgres/pgtest"
-	"github.com/ehealthplus/ehealth/internal/store/sqlite"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+func TestMain(m *testing.M) { platformtest.Main(m) }
 
-// backend opens one kind of store for a test.
-type backend struct {
-	name string
-	open func(t *testing.T) store.Store
-}
-
-var backends = []backend{
-	{"sqlite", func(t *testing.T) store.Store {
-		st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st
-	}},
-	{"postgres", func(t *testing.T) store.Store {
-		st, err := postgres.Open(context.Background(), pgtest.DSN(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st
-	}},
-}
+// backends are SQLite and PostgreSQL.
+var backends = platformtest.Backends
 
 // forEachBackend runs fn against a fresh server on every backend, with a
 // request size limit of 1 MiB.
@@ -58,8 +33,8 @@ func forEachBackend(t *testing.T, fn func(t *testing.T, s *server)) {
 func forEachBackendLimit(t *testing.T, limit int64, fn func(t *testing.T, s *server)) {
 	t.Helper()
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			fn(t, newServer(t, b.open(t), limit))
+		t.Run(b.Name, func(t *testing.T) {
+			fn(t, newServer(t, b.Open(t), limit))
 		})
 	}
 }
@@ -81,21 +56,12 @@ func newServer(t *testing.T, st store.Store, limit int64) *server {
 // server on one store is the platform restarted.
 func serverOn(t *testing.T, st store.Store, limit int64) *server {
 	t.Helper()
-	ctx := context.Background()
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	p := platformtest.OpenShared(t, st)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	p, err := platform.Open(ctx, st, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Close)
-	svc := p.Service
-	api := rest.New(svc, rest.Config{MaxBodyBytes: limit, Operations: p.Terminology}, log)
+	api := rest.New(p.Service, rest.Config{MaxBodyBytes: limit, Operations: p.Terminology}, log)
 	hs := httptest.NewServer(api.Handler())
 	t.Cleanup(hs.Close)
-	return &server{t: t, svc: svc, srv: hs}
+	return &server{t: t, svc: p.Service, srv: hs}
 }
 
 // response is an HTTP answer with its body parsed when it is JSON.

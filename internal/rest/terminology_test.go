@@ -85,8 +85,8 @@ func TestTerminologyOperations(t *testing.T) {
 
 func TestTerminologyLoadedAtStartup(t *testing.T) {
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			st := b.open(t)
+		t.Run(b.Name, func(t *testing.T) {
+			st := b.Open(t)
 			first := newServer(t, st, 1<<20)
 			first.do("PUT", "/fhir/CodeSystem/hk-drugs", hkDrugs).must(t, http.StatusCreated)
 			// A second server over the same database knows the code system at once.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/ehealthplus/ehealth/internal/platform/platformtest"
 	"math/rand/v2"
 	"net/url"
 	"slices"
@@ -32,10 +33,10 @@ func TestSearchOracle(t *testing.T) {
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
 	}
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			f := newFixture(t, b.open(t))
-			n := b.queries
+	for _, b := range platformtest.Backends {
+		t.Run(b.Name, func(t *testing.T) {
+			f := newFixture(t, b.Open(t))
+			n := queriesPer[b.Name]
 			if testing.Short() {
 				n /= 10
 			}

@@ -9,42 +9,16 @@ import (
 
 	"github.com/ehealthplus/ehealth/internal/bulkload"
 	"github.com/ehealthplus/ehealth/internal/fhir"
+	"github.com/ehealthplus/ehealth/internal/platform/platformtest"
 	"github.com/ehealthplus/ehealth/internal/resource"
 	"github.com/ehealthplus/ehealth/internal/search"
 	"github.com/ehealthplus/ehealth/internal/store"
-	"github.com/ehealthplus/ehealth/internal/store/postgres"
-	"github.com/ehealthplus/ehealth/internal/store/postgres/pgtest"
-	"github.com/ehealthplus/ehealth/internal/store/sqlite"
-	"github.com/ehealthplus/ehealth/internal/terminology"
-	"github.com/ehealthplus/ehealth/internal/validate"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+func TestMain(m *testing.M) { platformtest.Main(m) }
 
-// backend opens one kind of store; queries is how many random queries it
-// gets (fewer under -short).
-type backend struct {
-	name    string
-	queries int
-	open    func(t *testing.T) store.Store
-}
-
-var backends = []backend{
-	{"sqlite", 3000, func(t *testing.T) store.Store {
-		st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "oracle.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st
-	}},
-	{"postgres", 2000, func(t *testing.T) store.Store {
-		st, err := postgres.Open(context.Background(), pgtest.DSN(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st
-	}},
-}
+// queriesPer is how many random queries each backend gets (fewer under -short).
+var queriesPer = map[string]int{"sqlite": 3000, "postgres": 2000}
 
 // syntheaDir holds the Synthea sample: provider bundles and one
 // transaction Bundle per patient.
@@ -80,18 +54,8 @@ var searchable = []search.ParamType{search.Token, search.String, search.Date, se
 func newFixture(t *testing.T, st store.Store) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	terms, err := terminology.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := platformtest.Open(t, st).Service
 	reg := search.NewRegistry()
-	svc := resource.New(st, validate.New(terms),
-		resource.WithIndexer(search.NewIndexer(reg, search.Extractor{})),
-		resource.WithSearch(reg, nil))
 	files := make([]string, len(syntheaFiles))
 	for i, f := range syntheaFiles {
 		files[i] = filepath.Join(syntheaDir, f)
