@@ -31,6 +31,11 @@ type SearchOptions struct {
 	BaseURL string // this server's base, so absolute references to it read as local
 	Cursor  string // the page cursor from a next link ("" for the first page)
 	Patient string // compartment search: only this patient's compartment
+	// Explain offers _explain (an operator setting, rest.Config.AllowExplain):
+	// with it _explain=true adds the store's SQL and plan to the result;
+	// without it _explain is an unsupported parameter (a warning, or 400
+	// when strict).
+	Explain bool
 }
 
 // SearchResult is one page of a search.
@@ -41,7 +46,8 @@ type SearchResult struct {
 	Total    int64  // -1 when not counted
 	Next     string // the next page's cursor, "" on the last
 	Issues   []outcome.Issue
-	Capped   bool // includes stopped at their limit
+	Capped   bool   // includes stopped at their limit
+	Explain  string // _explain: the store's SQL (placeholders, no values) and plan; "" when not asked
 }
 
 // maxIncluded bounds the resources _include and _revinclude add to a page.
@@ -58,7 +64,7 @@ func (s *Service) Search(ctx context.Context, c Caller, typ string, params url.V
 			return SearchResult{}, err
 		}
 	}
-	q, issues, err := search.ParseWith(typ, params, s.registry, search.Options{Strict: opts.Strict, BaseURL: opts.BaseURL})
+	q, issues, err := search.ParseWith(typ, params, s.registry, search.Options{Strict: opts.Strict, BaseURL: opts.BaseURL, AllowExplain: opts.Explain})
 	if err != nil {
 		return SearchResult{}, err
 	}
@@ -66,11 +72,17 @@ func (s *Service) Search(ctx context.Context, c Caller, typ string, params url.V
 		return SearchResult{}, err
 	}
 	access := c.access()
-	page, err := s.store.Search(ctx, store.SearchQuery{Plan: q, Access: access, After: opts.Cursor, Patient: opts.Patient})
+	sq := store.SearchQuery{Plan: q, Access: access, After: opts.Cursor, Patient: opts.Patient}
+	page, err := s.store.Search(ctx, sq)
 	if err != nil {
 		return SearchResult{}, err
 	}
 	res := SearchResult{Query: q, Matches: page.Versions, Total: page.Total, Next: page.Next, Issues: issues}
+	if q.Explain {
+		if res.Explain, err = s.store.Explain(ctx, sq); err != nil {
+			return SearchResult{}, err
+		}
+	}
 	if q.Summary != "count" {
 		res.Included, res.Capped, err = s.include(ctx, s.store, q, page.Versions, access)
 	}

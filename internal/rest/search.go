@@ -74,6 +74,7 @@ func (a *API) runSearch(w http.ResponseWriter, r *http.Request, typ string, para
 		BaseURL: base,
 		Cursor:  params.Get(cursorParam),
 		Patient: patient,
+		Explain: a.cfg.AllowExplain,
 	}
 	res, err := a.svc.Search(r.Context(), a.caller(r), typ, params, opts)
 	if err != nil {
@@ -102,6 +103,10 @@ func searchBundle(base string, r *http.Request, params url.Values, res resource.
 	}
 	if len(issues) > 0 {
 		entries = append(entries, map[string]any{"resource": outcome.Resource(issues), "search": map[string]any{"mode": "outcome"}})
+	}
+	if res.Explain != "" {
+		plan := []outcome.Issue{{Severity: outcome.SeverityInformation, Code: "informational", Message: res.Explain}}
+		entries = append(entries, map[string]any{"resource": outcome.Resource(plan), "search": map[string]any{"mode": "outcome"}})
 	}
 	bundle := map[string]any{"resourceType": "Bundle", "type": "searchset", "link": searchLinks(base, r, params, res.Next)}
 	if res.Total >= 0 {

@@ -21,6 +21,11 @@ type Config struct {
 	Version string
 	// Operations runs the operations beyond the core interactions (nil: none).
 	Operations Operations
+	// AllowExplain offers _explain=true on searches: the Bundle then carries
+	// the store's SQL and query plan (never values) in an OperationOutcome
+	// entry. An operator's tuning tool, off by default; off, _explain is an
+	// unsupported parameter.
+	AllowExplain bool
 }
 
 // DefaultMaxBodyBytes is the default request size limit.

@@ -19,6 +19,26 @@ var controls = map[string]func(p *parser, v string) error{
 	"_contained":     enumControl("_contained", []string{"true", "false", "both"}, func(q *Query, v string) { q.Contained = v }),
 	"_containedType": enumControl("_containedType", []string{"container", "contained"}, func(q *Query, v string) { q.ContainedType = v }),
 	"_elements":      (*parser).elements,
+	"_explain":       (*parser).explain,
+}
+
+// explain reads _explain=true|false, an operator's tool that adds the
+// store's SQL and query plan to the result. Unless Options.AllowExplain
+// says the server offers it, it is an unsupported parameter like any other.
+func (p *parser) explain(v string) error {
+	if !p.opt.AllowExplain {
+		p.reject("_explain", "_explain is not enabled on this server")
+		return nil
+	}
+	switch trimLower(v) {
+	case "true":
+		p.query.Explain = true
+	case "false":
+		p.query.Explain = false
+	default:
+		return invalid("_explain", "_explain must be true or false, not %q", v)
+	}
+	return nil
 }
 
 // enumControl reads a parameter that takes one of a few values; another

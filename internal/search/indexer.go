@@ -56,6 +56,12 @@ func (ix *Indexer) index(ctx context.Context, res map[string]any, patientKey str
 	opts := &fhirpath.Options{Resource: res, RootResource: res, Resolver: referenceStub}
 	var buf fhirpath.Collection
 	for _, p := range params {
+		if fullText[p.Code] {
+			if r, ok := textRow(p.Code, res); ok {
+				entries = append(entries, Entry{ResourceType: typ, ResourceID: id, PatientKey: patientKey, Code: p.Code, Row: r})
+			}
+			continue
+		}
 		if p.Expression == "" || p.Type == Special || answeredByStore[p.Code] {
 			continue
 		}

@@ -50,6 +50,8 @@ func MatchValue(t ParamType, mod Modifier, v Value, r Row) bool {
 		return t == Reference && MatchRef(mod, v.Ref, r)
 	case URIRow:
 		return t == URI && MatchURI(mod, v.URI, r)
+	case TextRow:
+		return t == String && mod == ModNone && MatchText(v.String, r)
 	case CompositeRow:
 		if t != Composite || len(r.Parts) != len(v.Parts) {
 			return false

@@ -366,3 +366,36 @@ func TestParseEmptyAndEscapes(t *testing.T) {
 		t.Errorf("zone with + = %v", q.Clauses[0].Values[0].Date)
 	}
 }
+
+func TestParseExplain(t *testing.T) {
+	reg := NewRegistry()
+	q := url.Values{"_explain": {"true"}, "name": {"chan"}}
+	for _, tc := range []struct {
+		allow, strict bool
+		want          bool // Query.Explain
+		issues        int  // warnings
+		fails         bool
+	}{
+		{allow: true, want: true},
+		{allow: false, issues: 1},
+		{allow: false, strict: true, fails: true},
+		{allow: true, strict: true, want: true},
+	} {
+		got, issues, err := ParseWith("Patient", q, reg, Options{AllowExplain: tc.allow, Strict: tc.strict})
+		if tc.fails {
+			if err == nil {
+				t.Errorf("%+v: _explain accepted, want an error", tc)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%+v: %v", tc, err)
+		}
+		if got.Explain != tc.want || len(issues) != tc.issues || len(got.Clauses) != 1 {
+			t.Errorf("%+v: Explain %v, issues %v, %d clauses", tc, got.Explain, issues, len(got.Clauses))
+		}
+	}
+	if _, _, err := ParseWith("Patient", url.Values{"_explain": {"maybe"}}, reg, Options{AllowExplain: true}); err == nil {
+		t.Error("_explain=maybe accepted")
+	}
+}

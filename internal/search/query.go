@@ -22,6 +22,9 @@ type Query struct {
 	// Contained is _contained ("", "false", "true", "both") and
 	// ContainedType is _containedType ("", "container", "contained").
 	Contained, ContainedType string
+	// Explain is _explain=true: return the store's SQL and plan with the
+	// page (only when Options.AllowExplain).
+	Explain bool
 }
 
 // Clause is one search parameter with its values: a resource matches when
@@ -98,6 +101,7 @@ type Options struct {
 	BaseURL      string         // this server's base, so an absolute reference to it reads as local
 	DefaultCount int            // page size without _count; DefaultPageSize when 0
 	MaxCount     int            // the largest page; larger _count values are capped; DefaultMaxCount when 0
+	AllowExplain bool           // _explain is offered (an operator setting); otherwise it is an unsupported parameter
 }
 
 // Limits on a query.

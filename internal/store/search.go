@@ -71,4 +71,8 @@ type Searcher interface {
 	// to (_include) or that refer to them (_revinclude, rev true) through
 	// inc, visible under access, at most limit of them.
 	Include(ctx context.Context, from []Version, inc search.Include, rev bool, access Access, limit int) ([]Version, error)
+	// Explain returns the SQL Search runs for q (with its placeholders,
+	// never the values) and the database's plan for it, for operators
+	// tuning indexes (_explain). It reads no resources.
+	Explain(ctx context.Context, q SearchQuery) (string, error)
 }

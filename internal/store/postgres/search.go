@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	"strconv"
+	"strings"
 
 	"github.com/ehealthplus/ehealth/internal/search"
 	"github.com/ehealthplus/ehealth/internal/store"
@@ -29,7 +30,16 @@ var dialect = &sqlsearch.Dialect{
 	NumKeyArg: func(s string) any { return s },
 	Contains:  func(hay, needle string) string { return "strpos(" + hay + ", " + needle + ") > 0" },
 	TextKey:   func(expr string) string { return "(" + expr + ") COLLATE \"C\"" },
-	Updated:   "updated_us",
+	TextMatch: func(b sqlsearch.Binder, x string, words []string) string {
+		return "to_tsvector('simple', " + x + ".text) @@ to_tsquery('simple', " + b.Arg(tsQuery(words)) + ")"
+	},
+	Updated: "updated_us",
+}
+
+// tsQuery is the tsquery of words (letters and digits only, so no
+// operators): all of them, the last as a prefix.
+func tsQuery(words []string) string {
+	return strings.Join(words, " & ") + ":*"
 }
 
 // Search returns one page of the resources matching q (see store.Searcher).
@@ -49,6 +59,16 @@ func (s *Store) Include(ctx context.Context, from []store.Version, inc search.In
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	return out, nil
+}
+
+// Explain returns the search SQL for q and PostgreSQL's EXPLAIN of it
+// (see store.Searcher).
+func (s *Store) Explain(ctx context.Context, q store.SearchQuery) (string, error) {
+	text, err := s.search.Explain(ctx, searchDB{s}, q)
+	if err != nil {
+		return "", fmt.Errorf("postgres: %w", err)
+	}
+	return text, nil
 }
 
 // searchDB runs the engine's queries on the pool.
@@ -79,6 +99,50 @@ func (d searchDB) Count(ctx context.Context, query string, args []any) (int64, e
 	var n int64
 	err := d.s.pool.QueryRow(ctx, query, args...).Scan(&n)
 	return n, err
+}
+
+// Plan returns EXPLAIN (FORMAT TEXT) of the generic plan: the statement is
+// prepared and explained with plan_cache_mode = force_generic_plan and
+// NULL for every parameter, so the plan shows $n where a custom plan would
+// print the values (a patient id, a name) into the text.
+func (d searchDB) Plan(ctx context.Context, query string, args []any) (string, error) {
+	conn, err := d.s.pool.Acquire(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Release()
+	// Runs after the rollback: a prepared statement outlives its transaction.
+	defer conn.Exec(context.WithoutCancel(ctx), "DEALLOCATE ehealth_explain") //nolint:errcheck // may not exist
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // read only; the rollback ends it
+	if _, err := tx.Exec(ctx, "SET LOCAL plan_cache_mode = force_generic_plan"); err != nil {
+		return "", err
+	}
+	if _, err := tx.Exec(ctx, "PREPARE ehealth_explain AS "+query); err != nil {
+		return "", err
+	}
+	nulls := strings.TrimSuffix(strings.Repeat("NULL, ", len(args)), ", ")
+	execute := "EXECUTE ehealth_explain"
+	if nulls != "" {
+		execute += "(" + nulls + ")"
+	}
+	rows, err := tx.Query(ctx, "EXPLAIN (FORMAT TEXT) "+execute)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return "", err
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String(), rows.Err()
 }
 
 // Analyze refreshes the planner's statistics, as autovacuum eventually

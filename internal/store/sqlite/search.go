@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/big"
 	"strconv"
+	"strings"
 
 	"github.com/ehealthplus/ehealth/internal/search"
 	"github.com/ehealthplus/ehealth/internal/store"
@@ -35,7 +36,10 @@ var dialect = &sqlsearch.Dialect{
 	},
 	Contains: func(hay, needle string) string { return "instr(" + hay + ", " + needle + ") > 0" },
 	TextKey:  func(expr string) string { return expr },
-	Updated:  "updated",
+	TextMatch: func(b sqlsearch.Binder, x string, words []string) string {
+		return x + ".rowid IN (SELECT rowid FROM idx_text_fts WHERE idx_text_fts MATCH " + b.Arg(ftsQuery(words)) + ")"
+	},
+	Updated: "updated",
 	PatientIndex: func(table string) string {
 		if ix := patientIndexes[table]; ix != "" {
 			return " INDEXED BY " + ix
@@ -48,6 +52,16 @@ var dialect = &sqlsearch.Dialect{
 var patientIndexes = map[string]string{
 	"idx_string": "idx_string_pat", "idx_token": "idx_token_pat", "idx_date": "idx_date_pat",
 	"idx_quantity": "idx_quantity_pat", "idx_reference": "idx_ref_pat",
+}
+
+// ftsQuery is the FTS5 query of words (letters and digits only, so safe
+// inside quotes): all of them, the last as a prefix.
+func ftsQuery(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = `"` + w + `"`
+	}
+	return strings.Join(q, " AND ") + "*"
 }
 
 func jsonList(vals []string) any {
@@ -72,6 +86,16 @@ func (s *Store) Include(ctx context.Context, from []store.Version, inc search.In
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	return out, nil
+}
+
+// Explain returns the search SQL for q and SQLite's EXPLAIN QUERY PLAN of
+// it (see store.Searcher).
+func (s *Store) Explain(ctx context.Context, q store.SearchQuery) (string, error) {
+	text, err := s.search.Explain(ctx, searchDB{s}, q)
+	if err != nil {
+		return "", fmt.Errorf("sqlite: %w", err)
+	}
+	return text, nil
 }
 
 // searchDB runs the engine's queries on the reader pool.
@@ -102,6 +126,27 @@ func (d searchDB) Count(ctx context.Context, query string, args []any) (int64, e
 	var n int64
 	err := d.s.readers.QueryRowContext(ctx, query, args...).Scan(&n)
 	return n, err
+}
+
+// Plan runs EXPLAIN QUERY PLAN and indents each step under its parent.
+func (d searchDB) Plan(ctx context.Context, query string, args []any) (string, error) {
+	rows, err := d.s.readers.QueryContext(ctx, "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	depth := map[int64]int{}
+	var b strings.Builder
+	for rows.Next() {
+		var id, parent, unused int64
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			return "", err
+		}
+		depth[id] = depth[parent] + 1
+		b.WriteString(strings.Repeat("  ", depth[id]-1) + detail + "\n")
+	}
+	return b.String(), rows.Err()
 }
 
 // Analyze refreshes the planner's statistics (sqlite_stat1); call it after

@@ -27,6 +27,9 @@ var searchTests = []test{
 	{"SearchIndexFollowsVersions", testSearchIndexFollowsVersions},
 	{"SearchBadCursor", testSearchBadCursor},
 	{"SearchAgreesWithMatch", testSearchAgreesWithMatch},
+	{"SearchExplain", testSearchExplain},
+	{"SearchText", testSearchText},
+	{"SearchList", testSearchList},
 }
 
 func storeQuery(q *search.Query) store.SearchQuery {

@@ -2,6 +2,7 @@ package sqlsearch
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/ehealthplus/ehealth/internal/outcome"
 	"github.com/ehealthplus/ehealth/internal/search"
@@ -69,6 +70,10 @@ func (b *builder) clause(c search.Clause, sc scope, rid string) (string, error) 
 		return b.idClause(c, sc, rid)
 	case c.Param.Code == "_lastUpdated":
 		return b.lastUpdated(c, sc, rid)
+	case search.IsFullText(c.Param.Code):
+		return b.fullText(c, sc, rid)
+	case c.Param.Code == "_list":
+		return b.list(c, sc, rid)
 	}
 	return b.leaf(c, sc, rid)
 }
@@ -277,4 +282,56 @@ func (b *builder) lastUpdated(c search.Clause, sc scope, rid string) (string, er
 		conds = append(conds, b.date(v.Prefix, v.Date, v.Approx, col, "("+col+" + 1)"))
 	}
 	return b.current(sc, rid, t, or(conds)), nil
+}
+
+// fullText compiles _text and _content on idx_text
+// (search.MatchText): every word of a value occurs, the last as a prefix,
+// through the database's full-text index; a value with a non-ASCII letter
+// also matches as a substring of the normalised text.
+func (b *builder) fullText(c search.Clause, sc scope, rid string) (string, error) {
+	if c.Modifier != search.ModNone || b.d.TextMatch == nil {
+		return "", unsupported(c)
+	}
+	x := b.alias("x")
+	var conds []string
+	for _, v := range c.Values {
+		var ors []string
+		if words := search.TextWords(v.String); len(words) > 0 {
+			ors = append(ors, b.d.TextMatch(b, x, words))
+		}
+		if search.TextNeedsSubstring(v.String) {
+			if n := search.Normalize(v.String); n != "" {
+				ors = append(ors, b.d.Contains(x+".text", b.arg(n)))
+			}
+		}
+		conds = append(conds, or(ors))
+	}
+	return rid + " IN (SELECT " + x + ".rid FROM idx_text " + x + " WHERE " +
+		and(x+".param = "+b.arg(c.Param.Code), b.rowScope(x, sc), or(conds)) + ")", nil
+}
+
+// list compiles _list (https://hl7.org/fhir/R4/search.html#list): the
+// resource is an entry.item (List's item reference rows) of the current
+// version of one of the named Lists. Both the List and the item must be
+// visible under the access predicate.
+func (b *builder) list(c search.Clause, sc scope, rid string) (string, error) {
+	if c.Modifier != search.ModNone {
+		return "", unsupported(c)
+	}
+	var ids []string
+	for _, v := range c.Values {
+		if id := strings.TrimPrefix(v.String, "List/"); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	l, r, t := b.alias("l"), b.alias("r"), b.alias("t")
+	conds := and(l+".type = 'List'", b.in(l+".id", ids), "NOT "+l+".deleted", b.accessCond(l+".patient_key"),
+		r+".param = 'item'", r+".target_base = ''", r+".comb = 0",
+		"NOT "+t+".deleted", b.typeCond(t+".type", sc.types), b.accessCond(t+".patient_key"))
+	if sc.patient != "" {
+		conds = and(conds, t+".patient_key = "+b.arg(sc.patient))
+	}
+	return rid + " IN (SELECT " + t + ".rid FROM resource_current " + l + " JOIN idx_reference " + r + " ON " + r + ".rid = " + l +
+		".rid JOIN resource_current " + t + " ON " + t + ".type = " + r + ".target_type AND " + t + ".id = " + r + ".target_id WHERE " +
+		conds + ")", nil
 }

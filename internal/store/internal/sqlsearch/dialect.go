@@ -29,6 +29,9 @@ type Dialect struct {
 	NumKeyArg func(string) any
 	// Contains returns "needle occurs in hay".
 	Contains func(hay, needle string) string
+	// TextMatch returns "row x of idx_text holds every word, the last as a
+	// prefix" through the full-text index, binding what it needs with Arg.
+	TextMatch func(b Binder, x string, words []string) string
 	// TextKey gives a text expression code point (Go string) order.
 	TextKey func(expr string) string
 	// Updated is resource_current's update time column, in microseconds.
@@ -57,6 +60,12 @@ type builder struct {
 	access  store.Access
 	aliases int
 }
+
+// Binder binds an argument and returns its placeholder.
+type Binder interface{ Arg(v any) string }
+
+// Arg implements Binder.
+func (b *builder) Arg(v any) string { return b.arg(v) }
 
 // arg binds v and returns its placeholder.
 func (b *builder) arg(v any) string {

@@ -13,10 +13,13 @@ import (
 
 // DB is what the engine needs from a driver: run a query whose select list
 // is some scalar columns followed by the version columns of alias v
-// (Dialect.VersionColumns), and run a count.
+// (Dialect.VersionColumns), run a count, and explain a query.
 type DB interface {
 	Query(ctx context.Context, sql string, args []any, scalars int) ([]Row, error)
 	Count(ctx context.Context, sql string, args []any) (int64, error)
+	// Plan returns the database's query plan for sql with args bound, as
+	// text, one step a line.
+	Plan(ctx context.Context, sql string, args []any) (string, error)
 }
 
 // Row is one result row: the leading scalar columns, as scanned, and the version.

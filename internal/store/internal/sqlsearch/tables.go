@@ -42,6 +42,7 @@ var Tables = []Table{
 	{"idx_reference", search.Reference, []Column{{"target_type", Text}, {"target_id", Text}, {"target_base", Text},
 		{"url", Text}, {"version", Text}, {"ident_system", Text}, {"ident_value", Text}}},
 	{"idx_uri", search.URI, []Column{{"uri", Text}}},
+	{"idx_text", search.FullText, []Column{{"text", Text}}},
 }
 
 // tableOf returns the index of the table holding rows of kind k, or -1.
@@ -120,6 +121,8 @@ func values(r search.Row) []any {
 		return []any{r.Type, r.ID, r.Base, r.URL, r.Version, r.IdentifierSystem, r.IdentifierValue}
 	case search.URIRow:
 		return []any{r.URI}
+	case search.TextRow:
+		return []any{r.Text}
 	}
 	return nil
 }
