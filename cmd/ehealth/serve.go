@@ -23,6 +23,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	baseURL := fs.String("base-url", "", "absolute URL of the FHIR base (default: from each request's Host, + /fhir)")
 	maxBody := fs.Int64("max-body", rest.DefaultMaxBodyBytes, "request size limit in bytes (413 above it)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	allowExplain := fs.Bool("allow-explain", false, "answer _explain=true on searches with the SQL and its plan (an operator's diagnostic; off in production)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -37,7 +38,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer closer{p}.Close()
-	api := rest.New(p.Service, rest.Config{BaseURL: *baseURL, MaxBodyBytes: *maxBody, Version: version, Operations: p.Terminology}, log)
+	api := rest.New(p.Service, rest.Config{BaseURL: *baseURL, MaxBodyBytes: *maxBody, Version: version, Operations: p.Terminology, AllowExplain: *allowExplain}, log)
 	handler := ops.Handler(api.Handler(), p.Service, log)
 
 	ln, err := net.Listen("tcp", *addr)
