@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"time"
 
 	"github.com/ehealthplus/ehealth/internal/outcome"
+	"github.com/ehealthplus/ehealth/internal/search"
 	"github.com/ehealthplus/ehealth/internal/store"
 )
 
@@ -103,4 +105,15 @@ func (s *Service) Validate(typ string, res map[string]any) ([]outcome.Issue, err
 // $validate reports though a write ignores them.
 type Checker interface {
 	Check(res map[string]any) []outcome.Issue
+}
+
+// DateRange reads a FHIR date, dateTime or instant of any precision (as
+// _since and _at take) into the period it covers, [from, to), with the
+// search package's rules.
+func DateRange(s string) (from, to time.Time, err error) {
+	r, err := search.ParseDate(s, time.UTC)
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	return time.UnixMicro(r.Lo).UTC(), time.UnixMicro(r.Hi).UTC(), nil
 }

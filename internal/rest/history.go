@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/ehealthplus/ehealth/internal/fhir"
 	"github.com/ehealthplus/ehealth/internal/outcome"
@@ -87,14 +86,14 @@ func historyQuery(r *http.Request) (store.HistoryQuery, error) {
 		q.Count = min(n, maxHistoryCount)
 	}
 	if s := p.Get("_since"); s != "" {
-		t, err := parseInstant(s)
+		t, _, err := resource.DateRange(s)
 		if err != nil {
 			return q, outcome.New(outcome.Invalid, "_since=%s: %v", s, err)
 		}
 		q.Since = t
 	}
 	if s := p.Get("_at"); s != "" {
-		from, to, err := parseDateRange(s)
+		from, to, err := resource.DateRange(s)
 		if err != nil {
 			return q, outcome.New(outcome.Invalid, "_at=%s: %v", s, err)
 		}
@@ -147,32 +146,4 @@ func historyEntry(base string, v store.Version) (map[string]any, error) {
 	e["request"] = req
 	e["response"] = map[string]any{"status": status, "etag": resource.ETag(v.VersionID), "lastModified": resource.FormatInstant(v.Updated)}
 	return e, nil
-}
-
-// parseInstant reads a FHIR instant or dateTime (a date means its start, UTC).
-func parseInstant(s string) (time.Time, error) {
-	from, _, err := parseDateRange(s)
-	return from, err
-}
-
-// parseDateRange reads a FHIR date or dateTime of any precision into the
-// period it covers, [from, to).
-func parseDateRange(s string) (time.Time, time.Time, error) {
-	layouts := []struct {
-		layout string
-		step   func(time.Time) time.Time
-	}{
-		{time.RFC3339Nano, func(t time.Time) time.Time { return t.Add(time.Millisecond) }},
-		{"2006-01-02T15:04:05Z07:00", func(t time.Time) time.Time { return t.Add(time.Second) }},
-		{"2006-01-02T15:04Z07:00", func(t time.Time) time.Time { return t.Add(time.Minute) }},
-		{"2006-01-02", func(t time.Time) time.Time { return t.AddDate(0, 0, 1) }},
-		{"2006-01", func(t time.Time) time.Time { return t.AddDate(0, 1, 0) }},
-		{"2006", func(t time.Time) time.Time { return t.AddDate(1, 0, 0) }},
-	}
-	for _, l := range layouts {
-		if t, err := time.Parse(l.layout, s); err == nil {
-			return t.UTC(), l.step(t).UTC(), nil
-		}
-	}
-	return time.Time{}, time.Time{}, fmt.Errorf("not a FHIR date or dateTime")
 }
