@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -61,7 +62,7 @@ func readBody(r *http.Request, want ...string) ([]byte, error) {
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || !contains(want, mt) {
+		if err != nil || !slices.Contains(want, mt) {
 			return nil, outcome.New(outcome.UnsupportedMedia, "Content-Type %q is not accepted here; send %s", ct, want[0])
 		}
 	}
@@ -74,15 +75,6 @@ func readBody(r *http.Request, want ...string) ([]byte, error) {
 		return nil, outcome.Wrap(outcome.Invalid, "read request body", err)
 	}
 	return body, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // decode parses a stored resource.
