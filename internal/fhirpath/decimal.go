@@ -84,8 +84,6 @@ func (d decimal) sign() int { return d.r.Sign() }
 
 func (d decimal) cmp(e decimal) int { return d.r.Cmp(e.r) }
 
-func (d decimal) isInteger() bool { return d.r.IsInt() }
-
 func capScale(s int) int { return min(s, maxScale) }
 
 func (d decimal) add(e decimal) decimal {

@@ -71,12 +71,6 @@ func WithObserver(fn Observer, types ...string) Option {
 // Option configures a Service.
 type Option func(*Service)
 
-// WithClock sets the clock used to stamp versions (tests).
-func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
-
-// WithIDs sets the generator of server-assigned ids (tests).
-func WithIDs(newID func() string) Option { return func(s *Service) { s.newID = newID } }
-
 // New returns a service writing to st and validating every write with v.
 func New(st store.Store, v Validator, opts ...Option) *Service {
 	s := &Service{store: st, validator: v, now: time.Now, newID: uuid.NewString, observers: map[string][]Observer{}}

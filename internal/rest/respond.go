@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/ehealthplus/ehealth/internal/fhir"
 	"github.com/ehealthplus/ehealth/internal/outcome"
@@ -233,6 +232,3 @@ func shape(res map[string]any, summary, elements string) map[string]any {
 	}
 	return res
 }
-
-// lastModified formats a time for the Last-Modified header.
-func lastModified(t time.Time) string { return t.UTC().Format(http.TimeFormat) }

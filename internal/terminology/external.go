@@ -23,9 +23,6 @@ type External struct {
 	check func(code string) error
 }
 
-// HasGrammar reports whether codes of the system are checked by syntax.
-func (x External) HasGrammar() bool { return x.check != nil }
-
 // Check returns nil when code is well-formed in the system, an error saying
 // what is wrong otherwise; checked is false when the system has no grammar.
 func (x External) Check(code string) (checked bool, err error) {
@@ -65,10 +62,6 @@ func externalSystem(url string) (External, bool) {
 	x, ok := externals[stripVersion(url)]
 	return x, ok
 }
-
-// ExternalSystem returns the recognised, not enumerated code system at url
-// (UCUM, BCP 47, MIME types, ISO 4217, LOINC, SNOMED CT …).
-func ExternalSystem(url string) (External, bool) { return externalSystem(url) }
 
 func checkUCUM(code string) error { return ucum.Validate(code) }
 

@@ -80,16 +80,6 @@ func (cs *CodeSystem) find(code string) (int32, bool) {
 	return i, ok
 }
 
-// hierarchical reports whether any concept has a parent.
-func (cs *CodeSystem) hierarchical() bool {
-	for i := range cs.Concepts {
-		if len(cs.Concepts[i].Parents) > 0 {
-			return true
-		}
-	}
-	return false
-}
-
 // reindex builds the code index and the Children links from Parents.
 func (cs *CodeSystem) reindex() {
 	cs.index = make(map[string]int32, len(cs.Concepts))

@@ -57,16 +57,6 @@ func WithReaders(n int) Option {
 	}
 }
 
-// WithBusyTimeout sets how long a connection waits for a lock held by
-// another process before failing with SQLITE_BUSY (default 10s).
-func WithBusyTimeout(d time.Duration) Option {
-	return func(c *config) {
-		if d > 0 {
-			c.busyTimeout = d
-		}
-	}
-}
-
 // Open opens (creating if needed) the SQLite database at path. It does not
 // migrate; call [Store.Migrate]. In-memory databases are refused: shared
 // memory databases do not support WAL, so tests use a temporary file.

@@ -55,9 +55,6 @@ func Validate(unit string) error {
 	return nil
 }
 
-// Valid reports whether unit is a valid UCUM expression.
-func Valid(unit string) bool { return Validate(unit) == nil }
-
 type parser struct {
 	s   string
 	pos int
