@@ -29,6 +29,7 @@ func commands() []command {
 		{"migrate", "bring the database schema up to date", runMigrate},
 		{"import", "load FHIR Bundles and NDJSON files into the database", runImport},
 		{"fhirpath", "evaluate a FHIRPath expression against a resource", runFHIRPath},
+		{"bench", "measure search performance (bench search)", runBench},
 		{"terminology", "load code systems, value sets and concept maps (FHIR JSON or CSV)", runTerminology},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 			_, err := fmt.Fprintln(stdout, "ehealth", version)

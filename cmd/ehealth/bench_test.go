@@ -1,0 +1,71 @@
+package main
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestBenchSearch runs the search harness at tiny scale: one load of a few
+// Synthea files into SQLite, then the mix for a second per run.
+func TestBenchSearch(t *testing.T) {
+	dir := "../../../shared/testdata/synthea/smart-sample"
+	names := []string{
+		"hospitalInformation1559319163815.json.gz",
+		"practitionerInformation1559319163815.json.gz",
+		"Adalberto_Hartmann_44ec4447-9e2c-4eb9-bd4f-0bdb416b806e.json.gz",
+		"Alexia_Rice_a39449f8-f68c-4fc7-a481-1d0720c45fd8.json.gz",
+		"Andrea_Dach_76f26ce3-5aac-4b16-ac35-321ff6a7f63c.json.gz",
+		"Asa_Hermiston_4384bf23-1dc3-48ca-8c84-89fbaff201ae.json.gz",
+	}
+	var sample string
+	for _, n := range names {
+		p := filepath.Join(dir, n)
+		if _, err := os.Stat(p); err != nil {
+			t.Skipf("Synthea sample not present: %v", err)
+		}
+		if sample != "" {
+			sample += ","
+		}
+		sample += p
+	}
+	rep, err := benchSearch(t.Context(), benchFlags{
+		db: "sqlite:" + filepath.Join(t.TempDir(), "bench.db"), sample: sample,
+		resources: 1, duration: time.Second, clients: 4, http: true, log: io.Discard,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Load.Passes != 1 || rep.Load.Written == 0 || rep.Load.ResourcesAfter != rep.Load.Written {
+		t.Errorf("load = %+v, want one pass that wrote every resource in the database", rep.Load)
+	}
+	if rep.Load.IndexRowsPerResource < 1 {
+		t.Errorf("index rows per resource = %.2f, want at least 1", rep.Load.IndexRowsPerResource)
+	}
+	if len(rep.Runs) != 3 {
+		t.Fatalf("got %d runs, want full, predicate and HTTP", len(rep.Runs))
+	}
+	for _, r := range rep.Runs {
+		if len(r.Queries) != 5 {
+			t.Fatalf("%s: %d query types, want 5", r.Name, len(r.Queries))
+		}
+		for _, q := range r.Queries {
+			if q.Count == 0 || q.Errors != 0 || q.AvgMatches == 0 {
+				t.Errorf("%s / %s: count %d, errors %d (%s), matches %.1f; want results and no errors",
+					r.Name, q.Name, q.Count, q.Errors, q.FirstError, q.AvgMatches)
+			}
+			if q.P50 > q.P95 || q.P95 > q.P99 || q.P99 > q.Max {
+				t.Errorf("%s / %s: percentiles out of order: %+v", r.Name, q.Name, q)
+			}
+		}
+		if inc := r.Queries[4]; inc.AvgIncluded == 0 {
+			t.Errorf("%s: _include returned no included resources", r.Name)
+		}
+	}
+	full, hidden := rep.Runs[0].Queries[1].AvgMatches, rep.Runs[1].Queries[1].AvgMatches
+	if hidden >= full {
+		t.Errorf("_summary=count under the predicate = %.0f, want fewer than the %.0f with full access", hidden, full)
+	}
+}
