@@ -31,6 +31,7 @@ var allowed = map[string][]string{
 	"conformance": {"fhir", "outcome", "resource", "search", "store", "terminology"},
 	"platform":    {"conformance", "resource", "search", "store", "terminology", "validate"},
 	"ops":         {},
+	"bench":       {},
 	"layout":      {},
 }
 
