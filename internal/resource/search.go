@@ -72,7 +72,11 @@ func (s *Service) Search(ctx context.Context, c Caller, typ string, params url.V
 		return SearchResult{}, err
 	}
 	access := c.access()
-	sq := store.SearchQuery{Plan: q, Access: access, After: opts.Cursor, Patient: opts.Patient}
+	patient := opts.Patient
+	if patient == "" {
+		patient = impliedPatient(q)
+	}
+	sq := store.SearchQuery{Plan: q, Access: access, After: opts.Cursor, Patient: patient}
 	page, err := s.store.Search(ctx, sq)
 	if err != nil {
 		return SearchResult{}, err
@@ -245,4 +249,55 @@ func (s *Service) SearchParameters(typ string) []SearchParameterInfo {
 		out = append(out, SearchParameterInfo{Name: p.Code, Type: string(p.Type), Definition: p.URL})
 	}
 	return out
+}
+
+// impliedPatient is the patient compartment a query is confined to by one
+// of its clauses, so the store can start from its patient-keyed indexes:
+// a reference clause naming one local Patient on the parameter that reads
+// the type's first patient-compartment element (Observation.subject for
+// Observation?patient=X). A resource's patient key is the patient that
+// element names (fhir.PatientRefs), so every match of the clause carries
+// that key and the added restriction removes nothing. "" when no clause
+// implies one.
+func impliedPatient(q *search.Query) string {
+	paths := fhir.PatientCompartmentPaths(q.ResourceType)
+	if q.ResourceType == "" || q.ResourceType == "Patient" || len(paths) == 0 {
+		return ""
+	}
+	first := paths[0]
+	if def, _, ok := fhir.LookupElement(q.ResourceType + "." + first); !ok || def.IsArray() {
+		return ""
+	}
+	for _, c := range q.Clauses {
+		if c.Param == nil || c.Param.Type != search.Reference || c.Chain != nil || c.Has != nil || len(c.Values) != 1 {
+			continue
+		}
+		if c.Modifier != search.ModNone && !(c.Modifier == search.ModType && c.TargetType == "Patient") {
+			continue
+		}
+		if elementPath(q.ResourceType, c.Param.Expression) != first {
+			continue
+		}
+		r := c.Values[0].Ref
+		onlyPatients := len(c.Param.Target) == 1 && c.Param.Target[0] == "Patient"
+		if r.ID != "" && r.Base == "" && (r.Type == "Patient" || r.Type == "" && (onlyPatients || c.TargetType == "Patient")) {
+			return r.ID
+		}
+	}
+	return ""
+}
+
+// elementPath reduces a search expression such as
+// "Observation.subject.where(resolve() is Patient)" to the element path it
+// reads ("subject"); "" when it is not that simple.
+func elementPath(typ, expr string) string {
+	p, ok := strings.CutPrefix(strings.TrimSpace(expr), typ+".")
+	if !ok {
+		return ""
+	}
+	p = strings.TrimSuffix(p, ".where(resolve() is Patient)")
+	if strings.ContainsAny(p, "()| ") {
+		return ""
+	}
+	return p
 }
