@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -116,17 +118,27 @@ func fnSubstring(_ *evaluator, _ *node, in Collection, a []Collection) (Collecti
 	return Collection{stringValue(string(r[start:end]))}, nil
 }
 
-func fnReplace(_ *evaluator, _ *node, in Collection, a []Collection) (Collection, error) {
-	s, ok, err := inputString(in)
-	if err != nil || !ok {
-		return nil, err
+// replaceArgs reads the input string and the pattern and substitution of
+// replace() and replaceMatches(); ok is false when any of them is empty.
+func replaceArgs(in Collection, a []Collection) (s, pat, rep string, ok bool, err error) {
+	s, ok0, err := inputString(in)
+	if err != nil || !ok0 {
+		return "", "", "", false, err
 	}
 	pat, ok1, err := singletonString(a[0])
 	if err != nil {
-		return nil, err
+		return "", "", "", false, err
 	}
 	rep, ok2, err := singletonString(a[1])
 	if err != nil || !ok1 || !ok2 {
+		return "", "", "", false, err
+	}
+	return s, pat, rep, true, nil
+}
+
+func fnReplace(_ *evaluator, _ *node, in Collection, a []Collection) (Collection, error) {
+	s, pat, rep, ok, err := replaceArgs(in, a)
+	if err != nil || !ok {
 		return nil, err
 	}
 	if n := strings.Count(s, pat); n > 0 && len(s)+n*len(rep) > maxString {
@@ -137,12 +149,34 @@ func fnReplace(_ *evaluator, _ *node, in Collection, a []Collection) (Collection
 
 // compileRegex compiles a FHIRPath regular expression; '.' matches new lines
 // (single-line mode, https://hl7.org/fhirpath/N1/#matchesregex-string-boolean).
+// Compiled patterns are kept: invariants evaluated on every write call
+// matches() with the same few patterns again and again.
 func compileRegex(pat string, full bool) (*regexp.Regexp, error) {
 	if full {
 		pat = "^(?:" + pat + ")$"
 	}
-	return regexp.Compile("(?s)" + pat)
+	pat = "(?s)" + pat
+	if re, ok := regexCache.Load(pat); ok {
+		return re.(*regexp.Regexp), nil
+	}
+	re, err := regexp.Compile(pat)
+	if err != nil {
+		return nil, err
+	}
+	if regexCached.Add(1) <= maxCachedRegexes {
+		regexCache.Store(pat, re)
+	}
+	return re, nil
 }
+
+// maxCachedRegexes bounds the regex cache: patterns can come from ad-hoc
+// expressions (the fhirpath command, FHIRPath Patch), not only invariants.
+const maxCachedRegexes = 1024
+
+var (
+	regexCache  sync.Map // pattern → *regexp.Regexp
+	regexCached atomic.Int64
+)
 
 func regexFn(full bool) func(*evaluator, *node, Collection, []Collection) (Collection, error) {
 	return func(_ *evaluator, _ *node, in Collection, a []Collection) (Collection, error) {
@@ -163,16 +197,8 @@ func regexFn(full bool) func(*evaluator, *node, Collection, []Collection) (Colle
 }
 
 func fnReplaceMatches(_ *evaluator, _ *node, in Collection, a []Collection) (Collection, error) {
-	s, ok, err := inputString(in)
+	s, pat, rep, ok, err := replaceArgs(in, a)
 	if err != nil || !ok {
-		return nil, err
-	}
-	pat, ok1, err := singletonString(a[0])
-	if err != nil {
-		return nil, err
-	}
-	rep, ok2, err := singletonString(a[1])
-	if err != nil || !ok1 || !ok2 {
 		return nil, err
 	}
 	if pat == "" {
