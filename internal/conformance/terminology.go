@@ -67,6 +67,13 @@ func (t *Terminology) Observe(ctx context.Context, v store.Version) {
 }
 
 func (t *Terminology) follow(ctx context.Context, v store.Version) error {
+	var res map[string]any
+	if !v.Deleted {
+		var err error
+		if res, err = fhir.Parse(v.Body); err != nil {
+			return err
+		}
+	}
 	if v.VersionID > 1 {
 		prev, err := t.store.ReadVersion(ctx, v.Type, v.ID, v.VersionID-1)
 		if err != nil {
@@ -77,19 +84,15 @@ func (t *Terminology) follow(ctx context.Context, v store.Version) error {
 			if err != nil {
 				return err
 			}
-			if canon := canonical(old); canon != "" && (v.Deleted || canon != canonicalOf(v)) {
+			if canon := canonical(old); canon != "" && (res == nil || canon != canonical(res)) {
 				if err := t.svc.Remove(v.Type, canon); err != nil {
 					return err
 				}
 			}
 		}
 	}
-	if v.Deleted {
+	if res == nil {
 		return nil
-	}
-	res, err := fhir.Parse(v.Body)
-	if err != nil {
-		return err
 	}
 	return t.svc.Put(res)
 }
@@ -104,14 +107,6 @@ func canonical(res map[string]any) string {
 		return u + "|" + ver
 	}
 	return u
-}
-
-func canonicalOf(v store.Version) string {
-	res, err := fhir.Parse(v.Body)
-	if err != nil {
-		return ""
-	}
-	return canonical(res)
 }
 
 // operations are the terminology operations by resource type.
