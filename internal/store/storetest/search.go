@@ -297,4 +297,25 @@ func testSearchAccess(t *testing.T, s store.Store) {
 			t.Errorf("%s?%s under %+v: count %d, want %d", tc.typ, tc.query, tc.access, page.Total, len(strings.Fields(tc.want)))
 		}
 	}
+	// In one patient's compartment the predicate is decided once for the
+	// patient; what the compartment's resources refer to is still checked
+	// row by row.
+	for _, tc := range []struct{ typ, query, patient, want string }{
+		{"Observation", "", "p1", "Observation/o1 o2 o8"},
+		{"Observation", "", "p6", ""},
+		{"Observation", "code=8480-6", "p6", ""},
+		{"", "", "p8", ""},
+		{"Observation", "performer:Patient.name=ho", "p1", ""},                     // o8 refers to hidden p9
+		{"Observation", "subject:Patient.name=chan", "p1", "Observation/o1 o2 o8"}, // p1 is visible
+		{"Patient", "_has:Observation:performer:code=zz-1", "p2", ""},              // o7 is hidden
+	} {
+		q := store.SearchQuery{Plan: w.plan(tc.typ, tc.query), Access: half, Patient: tc.patient}
+		if got := sortedRefs(w.all(q)); got != expand(tc.want) {
+			t.Errorf("compartment %s %s?%s under half = %s, want %s", tc.patient, tc.typ, tc.query, got, expand(tc.want))
+		}
+		q.Plan = w.plan(tc.typ, tc.query+"&_summary=count")
+		if page := w.run(q); page.Total != int64(len(strings.Fields(tc.want))) {
+			t.Errorf("compartment %s %s?%s under half: count %d, want %d", tc.patient, tc.typ, tc.query, page.Total, len(strings.Fields(tc.want)))
+		}
+	}
 }

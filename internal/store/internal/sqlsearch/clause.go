@@ -23,7 +23,7 @@ func (b *builder) where(plan *search.Query, patient string) (string, error) {
 	if plan.ResourceType != "" {
 		sc.types = []string{plan.ResourceType}
 	}
-	conds := []string{"NOT c.deleted", b.typeCond("c.type", sc.types), b.accessCond("c.patient_key")}
+	conds := []string{"NOT c.deleted", b.typeCond("c.type", sc.types), b.scopedAccess("c.patient_key", sc)}
 	if patient != "" {
 		conds = append(conds, "c.patient_key = "+b.arg(patient))
 	}
@@ -49,7 +49,7 @@ func (b *builder) typeCond(col string, types []string) string {
 // the scope's types and compartment, and visible under the access
 // predicate (so a hidden resource never makes another one match).
 func (b *builder) rowScope(x string, sc scope) string {
-	c := and(b.typeCond(x+".res_type", sc.types), b.accessCond(x+".patient_key"))
+	c := and(b.typeCond(x+".res_type", sc.types), b.scopedAccess(x+".patient_key", sc))
 	if sc.patient != "" {
 		c = and(c, x+".patient_key = "+b.arg(sc.patient))
 	}
@@ -220,7 +220,7 @@ func (b *builder) has(c search.Clause, sc scope, rid string) (string, error) {
 // current is "rid is a live, visible resource of the scope meeting cond",
 // for the parameters resource_current answers itself.
 func (b *builder) current(sc scope, rid, t, cond string) string {
-	conds := and("NOT "+t+".deleted", b.typeCond(t+".type", sc.types), b.accessCond(t+".patient_key"), cond)
+	conds := and("NOT "+t+".deleted", b.typeCond(t+".type", sc.types), b.scopedAccess(t+".patient_key", sc), cond)
 	if sc.patient != "" {
 		conds = and(conds, t+".patient_key = "+b.arg(sc.patient))
 	}
@@ -327,7 +327,7 @@ func (b *builder) list(c search.Clause, sc scope, rid string) (string, error) {
 	l, r, t := b.alias("l"), b.alias("r"), b.alias("t")
 	conds := and(l+".type = 'List'", b.in(l+".id", ids), "NOT "+l+".deleted", b.accessCond(l+".patient_key"),
 		r+".param = 'item'", r+".target_base = ''", r+".comb = 0",
-		"NOT "+t+".deleted", b.typeCond(t+".type", sc.types), b.accessCond(t+".patient_key"))
+		"NOT "+t+".deleted", b.typeCond(t+".type", sc.types), b.scopedAccess(t+".patient_key", sc))
 	if sc.patient != "" {
 		conds = and(conds, t+".patient_key = "+b.arg(sc.patient))
 	}
