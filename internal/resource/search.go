@@ -45,6 +45,7 @@ type SearchResult struct {
 	Included []store.Version
 	Total    int64  // -1 when not counted
 	Next     string // the next page's cursor, "" on the last
+	Previous string // the previous page's cursor, "" on the first
 	Issues   []outcome.Issue
 	Capped   bool   // includes stopped at their limit
 	Explain  string // _explain: the store's SQL (placeholders, no values) and plan; "" when not asked
@@ -81,7 +82,7 @@ func (s *Service) Search(ctx context.Context, c Caller, typ string, params url.V
 	if err != nil {
 		return SearchResult{}, err
 	}
-	res := SearchResult{Query: q, Matches: page.Versions, Total: page.Total, Next: page.Next, Issues: issues}
+	res := SearchResult{Query: q, Matches: page.Versions, Total: page.Total, Next: page.Next, Previous: page.Previous, Issues: issues}
 	if q.Explain {
 		if res.Explain, err = s.store.Explain(ctx, sq); err != nil {
 			return SearchResult{}, err

@@ -108,7 +108,7 @@ func searchBundle(base string, r *http.Request, params url.Values, res resource.
 		plan := []outcome.Issue{{Severity: outcome.SeverityInformation, Code: "informational", Message: res.Explain}}
 		entries = append(entries, map[string]any{"resource": outcome.Resource(plan), "search": map[string]any{"mode": "outcome"}})
 	}
-	bundle := map[string]any{"resourceType": "Bundle", "type": "searchset", "link": searchLinks(base, r, params, res.Next)}
+	bundle := map[string]any{"resourceType": "Bundle", "type": "searchset", "link": searchLinks(base, r, params, res.Next, res.Previous)}
 	if res.Total >= 0 {
 		bundle["total"] = res.Total
 	}
@@ -133,8 +133,9 @@ func searchEntry(base string, v store.Version, mode, summary string, elements []
 	return e
 }
 
-// searchLinks are self, first and, when there is one, next.
-func searchLinks(base string, r *http.Request, params url.Values, next string) []any {
+// searchLinks are self, first and, when there are such pages, previous
+// and next.
+func searchLinks(base string, r *http.Request, params url.Values, next, previous string) []any {
 	path := strings.TrimPrefix(r.URL.Path, "/fhir")
 	if strings.HasSuffix(path, "/_search") {
 		path = strings.TrimSuffix(path, "/_search")
@@ -152,14 +153,20 @@ func searchLinks(base string, r *http.Request, params url.Values, next string) [
 		}
 		return map[string]any{"relation": rel, "url": u}
 	}
-	links := []any{link("self", params), link("first", first)}
-	if next != "" {
-		n := url.Values{}
+	at := func(cursor string) url.Values {
+		p := url.Values{}
 		for k, vs := range first {
-			n[k] = vs
+			p[k] = vs
 		}
-		n.Set(cursorParam, next)
-		links = append(links, link("next", n))
+		p.Set(cursorParam, cursor)
+		return p
+	}
+	links := []any{link("self", params), link("first", first)}
+	if previous != "" {
+		links = append(links, link("previous", at(previous)))
+	}
+	if next != "" {
+		links = append(links, link("next", at(next)))
 	}
 	return links
 }

@@ -121,6 +121,18 @@ func TestSearchPagingIncludesAndControls(t *testing.T) {
 		if !slices.Equal(all[:2], want[:2]) || len(all) != 6 || len(slices.Compact(slices.Sorted(slices.Values(all)))) != 6 {
 			t.Errorf("pages gave %v, want the 6 observations in date order", all)
 		}
+		// Back from the last page by the previous links: the same order.
+		if link(r, "previous") == "" || link(r, "next") != "" {
+			t.Fatalf("the last page's links: previous %q, next %q", link(r, "previous"), link(r, "next"))
+		}
+		back := ids(r, "match")
+		for pages := 0; link(r, "previous") != "" && pages < 10; pages++ {
+			r = s.do("GET", strings.TrimPrefix(link(r, "previous"), s.srv.URL), nil).must(t, http.StatusOK)
+			back = append(ids(r, "match"), back...)
+		}
+		if !slices.Equal(back, all) {
+			t.Errorf("previous links gave %v, next links %v", back, all)
+		}
 		// _include and _revinclude.
 		r = s.do("GET", "/fhir/Observation?code=29463-7&_include=Observation:patient", nil).must(t, http.StatusOK)
 		inc := ids(r, "include")

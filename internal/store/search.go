@@ -58,6 +58,7 @@ type SearchPage struct {
 	Versions []Version
 	Total    int64  // matches over all pages under the predicate; -1 when not counted (_total=none)
 	Next     string // cursor of the next page; "" on the last page
+	Previous string // cursor of the previous page; "" on the first page
 }
 
 // Searcher is the search half of a store. Writes put index rows with each

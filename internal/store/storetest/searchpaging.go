@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -148,6 +149,17 @@ func testSearchPaging(t *testing.T, s store.Store) {
 		t.Errorf("pages = %s", got)
 	}
 
+	// Back from the last page by the previous links: the same pages in
+	// reverse, for several sorts, missing values (sorted last) included.
+	for _, query := range []string{"_count=4", "_sort=birthdate&_count=3", "_sort=-birthdate,name&_count=2",
+		"_sort=gender,-_id&_count=4", "_sort=gender&_count=3", "_sort=-_lastUpdated&_count=1"} {
+		typ := "Observation"
+		if strings.Contains(query, "birthdate") || strings.Contains(query, "gender") {
+			typ = "Patient"
+		}
+		testPagingBack(t, w, typ, query)
+	}
+
 	// Sorted by name, with writes between pages: a cursor names a position
 	// in the order, so what sorts before it is not seen and nothing repeats.
 	q = storeQuery(w.plan("Patient", "_sort=name&_count=3"))
@@ -231,5 +243,45 @@ func testSearchBadCursor(t *testing.T, s store.Store) {
 		q.After = tc.after
 		_, err := w.sr.Search(t.Context(), q)
 		assertInvalid(t, err)
+	}
+}
+
+// testPagingBack walks a search forward by its next links and back by its
+// previous links and checks both walks see the same pages.
+func testPagingBack(t *testing.T, w *world, typ, query string) {
+	t.Helper()
+	q := storeQuery(w.plan(typ, query))
+	var forward []string
+	var last store.SearchPage
+	for {
+		page := w.run(q)
+		if len(forward) == 0 && page.Previous != "" {
+			t.Errorf("%s?%s: the first page has a previous link", typ, query)
+		}
+		forward = append(forward, refs(page.Versions))
+		last = page
+		if page.Next == "" {
+			break
+		}
+		q.After = page.Next
+	}
+	if len(forward) < 2 {
+		t.Fatalf("%s?%s: %d page(s); the test needs several", typ, query, len(forward))
+	}
+	backward := []string{forward[len(forward)-1]}
+	for page := last; page.Previous != ""; {
+		q.After = page.Previous
+		page = w.run(q)
+		if page.Next == "" {
+			t.Errorf("%s?%s: a page reached back has no next link", typ, query)
+		}
+		backward = append(backward, refs(page.Versions))
+		if len(backward) > len(forward) {
+			break
+		}
+	}
+	slices.Reverse(backward)
+	if got, want := strings.Join(backward, " | "), strings.Join(forward, " | "); got != want {
+		t.Errorf("%s?%s: back\n %s\nforward\n %s", typ, query, got, want)
 	}
 }

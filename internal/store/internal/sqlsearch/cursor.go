@@ -12,7 +12,8 @@ import (
 	"github.com/ehealthplus/ehealth/internal/outcome"
 )
 
-// A cursor names the last row of a page: its sort key values and its rid.
+// A cursor names the last row of a page (the first, for a cursor to the
+// previous page): its sort key values and its rid.
 // Sort keys can be PHI (a normalised family name, a birth date), so the
 // cursor is sealed with AES-GCM under a key the store draws at random when
 // it opens and keeps only in memory: a client sees opaque bytes, cannot
@@ -24,6 +25,7 @@ type cursor struct {
 	Sig  string    `json:"s"`
 	Keys []*string `json:"k,omitempty"` // nil: the row has no value for that key
 	RID  int64     `json:"r"`
+	Back bool      `json:"b,omitempty"` // the page before the row, not after it
 }
 
 // sealer seals and opens cursors.

@@ -28,15 +28,15 @@ func (e *Engine) Explain(ctx context.Context, db DB, q store.SearchQuery) (strin
 		if err != nil {
 			return "", err
 		}
-		after := ""
+		after, back := "", false
 		if q.After != "" {
 			cur, err := e.cursors.open(q.After, sig)
 			if err != nil || len(cur.Keys) != len(keys) {
 				return "", outcome.New(outcome.Invalid, "the paging cursor is not valid for this search; start it again")
 			}
-			after = " WHERE " + b.after(keys, cur)
+			after, back = " WHERE "+b.beyond(keys, cur), cur.Back
 		}
-		sql = e.pageSQL(b, where, keys, after, plan.Count+1)
+		sql = e.pageSQL(b, where, keys, after, plan.Count+1, back)
 	}
 	text, err := db.Plan(ctx, sql, b.args)
 	if err != nil {

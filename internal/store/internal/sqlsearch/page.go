@@ -3,6 +3,7 @@ package sqlsearch
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -78,27 +79,41 @@ func (e *Engine) Search(ctx context.Context, db DB, q store.SearchQuery) (store.
 	if err != nil {
 		return store.SearchPage{}, err
 	}
-	after := ""
+	var cur *cursor
+	beyond := ""
 	if q.After != "" {
-		cur, err := e.cursors.open(q.After, sig)
-		if err != nil || len(cur.Keys) != len(keys) {
+		c, err := e.cursors.open(q.After, sig)
+		if err != nil || len(c.Keys) != len(keys) {
 			return store.SearchPage{}, outcome.New(outcome.Invalid, "the paging cursor is not valid for this search; start it again")
 		}
-		after = " WHERE " + b.after(keys, cur)
+		cur = &c
+		beyond = " WHERE " + b.beyond(keys, c)
 	}
-	rows, err := db.Query(ctx, e.pageSQL(b, where, keys, after, plan.Count+1), b.args, len(keys)+1)
+	back := cur != nil && cur.Back
+	rows, err := db.Query(ctx, e.pageSQL(b, where, keys, beyond, plan.Count+1, back), b.args, len(keys)+1)
 	if err != nil {
 		return store.SearchPage{}, fmt.Errorf("search: %w", err)
 	}
-	if len(rows) > plan.Count {
+	more := len(rows) > plan.Count // rows beyond this page, in the direction read
+	if more {
 		rows = rows[:plan.Count]
-		last := rows[len(rows)-1].Scalars
-		cur := cursor{Sig: sig, RID: last[len(keys)].(int64)}
-		for _, v := range last[:len(keys)] {
-			cur.Keys = append(cur.Keys, keyText(v))
+	}
+	if back {
+		slices.Reverse(rows)
+	}
+	if len(rows) > 0 {
+		// Going forward there is a next page if more rows followed, and a
+		// previous one unless this is the first; going back, the page we
+		// came from follows, and a previous one if more rows preceded.
+		if more || back {
+			if page.Next, err = e.cursorAt(rows[len(rows)-1], sig, len(keys), false); err != nil {
+				return store.SearchPage{}, err
+			}
 		}
-		if page.Next, err = e.cursors.seal(cur); err != nil {
-			return store.SearchPage{}, fmt.Errorf("search cursor: %w", err)
+		if (back && more) || (!back && cur != nil) {
+			if page.Previous, err = e.cursorAt(rows[0], sig, len(keys), true); err != nil {
+				return store.SearchPage{}, err
+			}
 		}
 	}
 	for _, r := range rows {
@@ -107,12 +122,30 @@ func (e *Engine) Search(ctx context.Context, db DB, q store.SearchQuery) (store.
 	return page, nil
 }
 
+// cursorAt seals the position of row r: pages after it, or before it when back.
+func (e *Engine) cursorAt(r Row, sig string, nkeys int, back bool) (string, error) {
+	cur := cursor{Sig: sig, RID: r.Scalars[nkeys].(int64), Back: back}
+	for _, v := range r.Scalars[:nkeys] {
+		cur.Keys = append(cur.Keys, keyText(v))
+	}
+	s, err := e.cursors.seal(cur)
+	if err != nil {
+		return "", fmt.Errorf("search cursor: %w", err)
+	}
+	return s, nil
+}
+
 // pageSQL selects the matches with their sort keys in an inner query, so
 // the keyset condition and ORDER BY can name the keys, then joins the
-// versions of one page.
-func (e *Engine) pageSQL(b *builder, where string, keys []sortKey, after string, limit int) string {
+// versions of one page. Reading back (towards the previous page), the
+// order is reversed and the caller reverses the rows.
+func (e *Engine) pageSQL(b *builder, where string, keys []sortKey, beyond string, limit int, back bool) string {
 	var inner, outer, order strings.Builder
 	inner.WriteString("SELECT c.rid, c.type, c.id, c.version_id")
+	nulls, rid := "", ""
+	if back {
+		nulls, rid = " DESC", " DESC"
+	}
 	for i, k := range keys {
 		m := "m.k" + strconv.Itoa(i)
 		fmt.Fprintf(&inner, ", %s AS k%d", k.expr, i)
@@ -122,25 +155,34 @@ func (e *Engine) pageSQL(b *builder, where string, keys []sortKey, after string,
 			outer.WriteString(m + ", ")
 		}
 		dir := ""
-		if k.desc {
+		if k.desc != back {
 			dir = " DESC"
 		}
-		fmt.Fprintf(&order, "%s IS NULL, %s%s, ", m, m, dir)
+		fmt.Fprintf(&order, "%s IS NULL%s, %s%s, ", m, nulls, m, dir)
 	}
 	inner.WriteString(" FROM resource_current c WHERE " + where)
 	return "SELECT " + outer.String() + "m.rid, " + e.versions + " FROM (" + inner.String() + ") m" +
-		" JOIN resource_versions v ON v.type = m.type AND v.id = m.id AND v.version_id = m.version_id" + after +
-		" ORDER BY " + order.String() + "m.rid LIMIT " + b.arg(limit)
+		" JOIN resource_versions v ON v.type = m.type AND v.id = m.id AND v.version_id = m.version_id" + beyond +
+		" ORDER BY " + order.String() + "m.rid" + rid + " LIMIT " + b.arg(limit)
 }
 
-// after is the keyset condition: rows that sort after the cursor's row
-// under ORDER BY (k IS NULL, k [DESC]) …, rid.
-func (b *builder) after(keys []sortKey, cur cursor) string {
-	cond := "m.rid > " + b.arg(cur.RID)
+// beyond is the keyset condition: rows that sort after the cursor's row
+// under ORDER BY (k IS NULL, k [DESC]) …, rid — or before it for a cursor
+// that pages back.
+func (b *builder) beyond(keys []sortKey, cur cursor) string {
+	op := " > "
+	if cur.Back {
+		op = " < "
+	}
+	cond := "m.rid" + op + b.arg(cur.RID)
 	for i := len(keys) - 1; i >= 0; i-- {
 		k := "m.k" + strconv.Itoa(i)
-		if cur.Keys[i] == nil { // missing values sort last: only more missing ones follow
-			cond = "(" + k + " IS NULL AND " + cond + ")"
+		if cur.Keys[i] == nil { // missing values sort last
+			if cur.Back { // every present value precedes
+				cond = "(" + k + " IS NOT NULL OR (" + k + " IS NULL AND " + cond + "))"
+			} else { // only more missing ones follow
+				cond = "(" + k + " IS NULL AND " + cond + ")"
+			}
 			continue
 		}
 		var ph string
@@ -154,10 +196,15 @@ func (b *builder) after(keys []sortKey, cur cursor) string {
 			ph = b.arg(*cur.Keys[i])
 		}
 		op := " > "
-		if keys[i].desc {
+		if keys[i].desc != cur.Back {
 			op = " < "
 		}
-		cond = "(" + k + " IS NULL OR " + k + op + ph + " OR (" + k + " = " + ph + " AND " + cond + "))"
+		step := k + op + ph + " OR (" + k + " = " + ph + " AND " + cond + ")"
+		if cur.Back {
+			cond = "(" + k + " IS NOT NULL AND (" + step + "))"
+		} else {
+			cond = "(" + k + " IS NULL OR " + step + ")"
+		}
 	}
 	return cond
 }
