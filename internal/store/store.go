@@ -67,6 +67,8 @@ type Store interface {
 	// Searcher finds current resources by a search plan under an access
 	// predicate (search.go).
 	Searcher
+	// Keyed keeps short-lived non-FHIR state for services (keys.go).
+	Keyed
 
 	// Write runs fn in one database transaction: all its writes land or none
 	// do. On SQLite writes go through one writer, so concurrent callers queue
