@@ -46,10 +46,14 @@ func (b *builder) typeCond(col string, types []string) string {
 }
 
 // rowScope is the condition every index row read for a clause meets: of
-// the scope's types and compartment, and visible under the access
-// predicate (so a hidden resource never makes another one match).
+// the scope's types and compartment. It does not repeat the access
+// predicate: the rows of a clause belong to the resource the clause is
+// about (rid), and every caller checks that resource's visibility where it
+// reads it — the searched resource in where, a chain's target and a _has
+// source in chain and has. Checking it again per index row only made the
+// value indexes non-covering.
 func (b *builder) rowScope(x string, sc scope) string {
-	c := and(b.typeCond(x+".res_type", sc.types), b.scopedAccess(x+".patient_key", sc))
+	c := b.typeCond(x+".res_type", sc.types)
 	if sc.patient != "" {
 		c = and(c, x+".patient_key = "+b.arg(sc.patient))
 	}

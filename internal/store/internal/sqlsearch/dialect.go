@@ -95,32 +95,24 @@ func (b *builder) in(expr string, vals []string) string {
 }
 
 // accessCond is the access predicate on a patient_key column: "" when
-// nothing is hidden.
+// nothing is hidden. The non-patient key "" joins the visible keys' list
+// when NonPatient is set, so the predicate is one list membership (which
+// PostgreSQL can hash) rather than an OR of two conditions.
 func (b *builder) accessCond(col string) string {
 	a := b.access
 	if a.All {
 		return ""
 	}
-	var keys []string
+	keys := make([]string, 0, len(a.Patients)+1)
 	for _, p := range a.Patients {
 		if p != "" { // "" is the non-patient key, governed by NonPatient alone
 			keys = append(keys, p)
 		}
 	}
-	var ors []string
-	if len(keys) > 0 {
-		ors = append(ors, b.in(col, keys))
-	}
 	if a.NonPatient {
-		ors = append(ors, col+" = ''")
+		keys = append(keys, "")
 	}
-	switch len(ors) {
-	case 0:
-		return "1=0"
-	case 1:
-		return ors[0]
-	}
-	return "(" + strings.Join(ors, " OR ") + ")"
+	return b.in(col, keys)
 }
 
 // scopedAccess is the access predicate on the patient_key column of rows
