@@ -23,7 +23,7 @@ var allowed = map[string][]string{
 	"validate":    {"fhir", "fhirpath", "outcome", "terminology"},
 	"search":      {"fhir", "fhirpath", "outcome", "terminology"},
 	"identity":    {},
-	"auth":        {"outcome"},
+	"auth":        {"outcome", "store"},
 	"store":       {"outcome", "search"},
 	"resource":    {"fhir", "fhirpath", "outcome", "search", "store"},
 	"rest":        {"fhir", "outcome", "resource", "store"},
