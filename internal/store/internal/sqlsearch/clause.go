@@ -112,22 +112,53 @@ func (b *builder) leaf(c search.Clause, sc scope, rid string) (string, error) {
 	if c.Param.Type == search.Composite {
 		return b.composite(c, sc, rid)
 	}
-	x := b.alias("x")
-	var conds []string
-	for _, v := range c.Values {
-		cond, err := b.value(c, t, c.Modifier, v, x)
+	if c.Modifier == search.ModNot || c.Modifier == search.ModNotIn {
+		x := b.alias("x")
+		conds, err := b.values(c, t, x)
 		if err != nil {
 			return "", err
 		}
-		conds = append(conds, cond)
-	}
-	if c.Modifier == search.ModNot || c.Modifier == search.ModNotIn {
 		// No value matches any row; a resource without rows matches.
 		return "NOT EXISTS (SELECT 1 FROM " + table + " " + x + " WHERE " + x + ".rid = " + rid +
 			" AND " + x + ".param = " + b.arg(param) + " AND " + or(conds) + ")", nil
 	}
-	return rid + " IN (SELECT " + x + ".rid FROM " + b.from(table, x, sc) + " WHERE " +
-		and(x+".param = "+b.arg(param), b.rowScope(x, sc), or(conds)) + ")", nil
+	rows, err := b.leafRows(c, sc, false)
+	if err != nil {
+		return "", err
+	}
+	return rid + " IN (" + rows + ")", nil
+}
+
+// leafRows selects, as column rid, the resources whose own index rows
+// match c, a clause leaf compiles to a row search (no :missing, :not,
+// :not-in or composite), in the scope. With access, the rows are also
+// those of visible resources (for a query driven by these rows, which
+// reads no resource_current row to check it on).
+func (b *builder) leafRows(c search.Clause, sc scope, access bool) (string, error) {
+	x := b.alias("x")
+	conds, err := b.values(c, c.Param.Type, x)
+	if err != nil {
+		return "", err
+	}
+	visible := ""
+	if access {
+		visible = b.scopedAccess(x+".patient_key", sc)
+	}
+	return "SELECT " + x + ".rid FROM " + b.from(TableName(c.Param.Type), x, sc) + " WHERE " +
+		and(x+".param = "+b.arg(c.Param.Code), b.rowScope(x, sc), or(conds), visible), nil
+}
+
+// values are the conditions that a row of alias x matches each of c's values.
+func (b *builder) values(c search.Clause, t search.ParamType, x string) ([]string, error) {
+	var conds []string
+	for _, v := range c.Values {
+		cond, err := b.value(c, t, c.Modifier, v, x)
+		if err != nil {
+			return nil, err
+		}
+		conds = append(conds, cond)
+	}
+	return conds, nil
 }
 
 // value is the condition that one row of alias x matches v.

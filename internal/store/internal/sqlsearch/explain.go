@@ -18,12 +18,16 @@ func (e *Engine) Explain(ctx context.Context, db DB, q store.SearchQuery) (strin
 		return "", outcome.New(outcome.Internal, "search: no plan")
 	}
 	b := &builder{d: e.d, access: q.Access}
-	where, err := b.where(plan, q.Patient)
+	sql, err := b.countSQL(plan, q.Patient)
 	if err != nil {
 		return "", err
 	}
-	sql := "SELECT count(*) FROM resource_current c WHERE " + where
 	if plan.Summary != "count" && plan.Count > 0 {
+		b = &builder{d: e.d, access: q.Access}
+		where, err := b.where(plan, q.Patient)
+		if err != nil {
+			return "", err
+		}
 		keys, sig, err := b.sortKeys(plan.Sort)
 		if err != nil {
 			return "", err

@@ -66,7 +66,12 @@ func (e *Engine) Search(ctx context.Context, db DB, q store.SearchQuery) (store.
 	}
 	page := store.SearchPage{Total: -1}
 	if plan.Total != "none" || plan.Summary == "count" {
-		n, err := db.Count(ctx, "SELECT count(*) FROM resource_current c WHERE "+where, b.args)
+		cb := &builder{d: e.d, access: q.Access}
+		sql, err := cb.countSQL(plan, q.Patient)
+		if err != nil {
+			return store.SearchPage{}, err
+		}
+		n, err := db.Count(ctx, sql, cb.args)
 		if err != nil {
 			return store.SearchPage{}, fmt.Errorf("search count: %w", err)
 		}
