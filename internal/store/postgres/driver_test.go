@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/ehealthplus/ehealth/internal/outcome"
 	"github.com/ehealthplus/ehealth/internal/store"
+	"github.com/ehealthplus/ehealth/internal/store/postgres/pgtest"
 )
 
 func migrated(t *testing.T, s *Store) *Store {
@@ -208,5 +210,39 @@ func TestConflictErrorKind(t *testing.T) {
 	// A conflict is not retried: fn runs once and the caller decides.
 	if err := put(version("a", 1), 0); !outcome.Is(err, outcome.Conflict) {
 		t.Errorf("put = %v, want conflict", err)
+	}
+}
+
+// TestPlansForTheValues: searches are planned for their parameter values
+// (plan_cache_mode), unless the DSN says otherwise, and the count index
+// covers the predicate's column.
+func TestPlansForTheValues(t *testing.T) {
+	for _, tc := range []struct{ dsnExtra, want string }{
+		{"", "force_custom_plan"},
+		{"plan_cache_mode=auto", "auto"},
+	} {
+		dsn := pgtest.DSN(t)
+		if tc.dsnExtra != "" {
+			dsn += " " + tc.dsnExtra // a keyword/value DSN
+		}
+		s, err := Open(t.Context(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s = migrated(t, s)
+		var mode string
+		if err := s.pool.QueryRow(t.Context(), "SHOW plan_cache_mode").Scan(&mode); err != nil {
+			t.Fatal(err)
+		}
+		if mode != tc.want {
+			t.Errorf("DSN %q: plan_cache_mode = %s, want %s", tc.dsnExtra, mode, tc.want)
+		}
+		var def string
+		if err := s.pool.QueryRow(t.Context(), "SELECT pg_get_indexdef('idx_token_code'::regclass)").Scan(&def); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(def, "INCLUDE (patient_key, rid)") {
+			t.Errorf("idx_token_code = %s, want it to include patient_key and rid", def)
+		}
 	}
 }
