@@ -20,7 +20,8 @@
 //   - Match (match.go) decides whether a resource's rows satisfy a clause.
 //
 // Value semantics live in one file per parameter type: date.go, number.go,
-// text.go (string), token.go, reference.go, quantity.go with ucum.go, uri.go.
+// text.go (string), token.go, reference.go, quantity.go with ucum.go, uri.go,
+// fulltext.go (_text, _content) and near.go (Location.near, positions).
 //
 // Choices the spec leaves open, made here once:
 //

@@ -52,6 +52,10 @@ func (x Extractor) Extract(p *Param, fhirType string, value any) []Row {
 		if s, ok := value.(string); ok && s != "" {
 			return []Row{URIRow{URI: s}}
 		}
+	case Special:
+		if IsNear(p) {
+			return extractPosition(value)
+		}
 	}
 	return nil
 }

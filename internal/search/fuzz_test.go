@@ -21,6 +21,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add("", "_type=Patient,Practitioner&name=wong")
 	f.Add("Patient", "_has:Observation:subject:performer:Practitioner.name=wong")
+	f.Add("Location", "near=22.28|114.17|5|[mi_i]&near:missing=false")
 	reg := NewRegistry()
 	f.Fuzz(func(t *testing.T, typ, raw string) {
 		q, err := url.ParseQuery(raw)

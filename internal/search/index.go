@@ -7,8 +7,9 @@ import (
 
 // Row is one index value of one search parameter of one resource: a
 // StringRow, TokenRow, DateRow, NumberRow, QuantityRow, ReferenceRow,
-// URIRow or CompositeRow. Each concrete type maps to one table of the
-// store (see SCHEMA.md); Entry adds the columns every table shares.
+// URIRow, CompositeRow, TextRow (fulltext.go) or PositionRow (near.go).
+// Each concrete type maps to one table of the store (see SCHEMA.md); Entry
+// adds the columns every table shares.
 type Row interface {
 	// Kind is the parameter type whose table holds the row.
 	Kind() ParamType

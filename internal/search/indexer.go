@@ -62,7 +62,7 @@ func (ix *Indexer) index(ctx context.Context, res map[string]any, patientKey str
 			}
 			continue
 		}
-		if p.Expression == "" || p.Type == Special || answeredByStore[p.Code] {
+		if p.Expression == "" || p.Type == Special && !IsNear(p) || answeredByStore[p.Code] {
 			continue
 		}
 		var rows []Row

@@ -52,6 +52,8 @@ func MatchValue(t ParamType, mod Modifier, v Value, r Row) bool {
 		return t == URI && MatchURI(mod, v.URI, r)
 	case TextRow:
 		return t == String && mod == ModNone && MatchText(v.String, r)
+	case PositionRow:
+		return t == Special && mod == ModNone && MatchNear(v.Near, r)
 	case CompositeRow:
 		if t != Composite || len(r.Parts) != len(v.Parts) {
 			return false

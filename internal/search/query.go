@@ -73,7 +73,8 @@ type Value struct {
 	Ref      RefValue
 	Quantity QuantityValue
 	URI      string
-	Parts    []Value // composite: one value per component, in order
+	Parts    []Value   // composite: one value per component, in order
+	Near     NearValue // near (IsNear): the point and distance
 }
 
 // SortParam is one _sort key.

@@ -52,7 +52,13 @@ func (p *parser) value(t ParamType, prm *Param, c *Clause, key, s string) (Value
 		v.Number, err = ParseNumber(unescape(s))
 	case Quantity:
 		v.Quantity, err = parseQuantity(s)
-	case String, Special:
+	case Special:
+		if IsNear(prm) {
+			v.Near, err = parseNear(s)
+		} else {
+			v.String = unescape(s)
+		}
+	case String:
 		v.String = unescape(s)
 	case URI:
 		v.URI = unescape(s)

@@ -16,4 +16,6 @@
 // Quantities with a unit are compared in a common unit when both units are
 // UCUM and commensurable, by a small table of the units in the sample
 // (quantity.go), as the server's UCUM conversion does; otherwise as written.
+// Location?near measures great-circle distances on a sphere of the IUGG
+// mean radius, km by default and 50 km without a distance (near.go).
 package oracle

@@ -2,9 +2,11 @@ package oracle
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -175,6 +177,8 @@ func (g *generator) clause(typ string, p Param) (string, string) {
 		}, "Patient/no-such-patient")
 	case "uri":
 		return g.values(typ, p, p.Code, func(it Item) string { return Escape(it.URL) }, "http://example.org/no-such-uri")
+	case "special":
+		return g.near(typ, p)
 	}
 	return "", ""
 }
@@ -296,4 +300,27 @@ func (g *generator) number(typ string, p Param) (string, string) {
 		}
 		return numberPrefixes[g.r.IntN(len(numberPrefixes))] + n
 	}, "987654.321")
+}
+
+var nearUnits = []string{"", "m", "km", "[mi_i]", "[nmi_i]"}
+
+// near makes near values around a Location's position: the position
+// itself or moved a little, a distance from a metre to a thousand
+// kilometres in random units, sometimes none (the server's default).
+func (g *generator) near(typ string, p Param) (string, string) {
+	return g.values(typ, p, p.Code, func(it Item) string {
+		lat, lon := it.Lat, it.Lon
+		if g.r.IntN(3) > 0 {
+			lat = max(-90, min(90, lat+(g.r.Float64()-0.5)*0.2))
+			lon = max(-180, min(180, lon+(g.r.Float64()-0.5)*0.2))
+		}
+		point := strconv.FormatFloat(lat, 'f', 1+g.r.IntN(6), 64) + "|" + strconv.FormatFloat(lon, 'f', 1+g.r.IntN(6), 64)
+		if g.r.IntN(8) == 0 {
+			return point
+		}
+		unit := nearUnits[g.r.IntN(len(nearUnits))]
+		km := math.Pow(10, 6*g.r.Float64()-3)
+		per := map[string]float64{"": 1, "m": 0.001, "km": 1, "[mi_i]": 1.609344, "[nmi_i]": 1.852}[unit]
+		return point + "|" + strconv.FormatFloat(km/per, 'f', g.r.IntN(4), 64) + "|" + unit
+	}, "-45.5|-170.25|1|m")
 }

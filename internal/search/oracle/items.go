@@ -32,11 +32,17 @@ type Item struct {
 
 	// reference: the target's type and id, or the url of a canonical or uri.
 	RefType, RefID, URL string
+
+	// near: a position's latitude and longitude in degrees.
+	Position bool
+	Lat, Lon float64
 }
 
 // String shows the item for failure messages.
 func (it Item) String() string {
 	switch {
+	case it.Position:
+		return fmt.Sprintf("%s (%v, %v)", it.FHIRType, it.Lat, it.Lon)
 	case it.Lo != 0 || it.Hi != 0:
 		return fmt.Sprintf("%s[%s, %s)", it.FHIRType, microString(it.Lo), microString(it.Hi))
 	case it.Num != nil:
@@ -69,6 +75,8 @@ func itemsOf(ptype, fhirType string, v any) []Item {
 		if s, ok := v.(string); ok && s != "" {
 			return []Item{{FHIRType: fhirType, URL: s}}
 		}
+	case "special": // near, the only special parameter with an expression
+		return positionItems(fhirType, v)
 	}
 	return nil
 }

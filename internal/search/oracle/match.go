@@ -27,7 +27,8 @@ type value struct {
 	lo, hi    int64  // date: the search range
 	num       *big.Rat
 	nlo, nhi  *big.Rat // number and quantity: the precision range
-	missing   bool     // :missing=true
+	near      nearValue
+	missing   bool // :missing=true
 }
 
 var prefixes = []string{"eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap"}
@@ -52,6 +53,10 @@ func parseValue(p Param, mod, s string) (value, error) {
 		return v, nil
 	}
 	switch p.Type {
+	case "special":
+		var err error
+		v.near, err = parseNear(s)
+		return v, err
 	case "token":
 		parts := splitUnescaped(s, '|')
 		switch len(parts) {
@@ -145,6 +150,8 @@ func (c clause) matchItem(v value, it Item) bool {
 		return matchReference(v.raw, it)
 	case "uri":
 		return it.URL == v.raw
+	case "special":
+		return matchNear(v.near, it)
 	}
 	return false
 }

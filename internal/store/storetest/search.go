@@ -30,6 +30,8 @@ var searchTests = []test{
 	{"SearchExplain", testSearchExplain},
 	{"SearchText", testSearchText},
 	{"SearchList", testSearchList},
+	{"SearchNear", testSearchNear},
+	{"SearchNearAgreesWithMatch", testSearchNearAgreesWithMatch},
 }
 
 func storeQuery(q *search.Query) store.SearchQuery {

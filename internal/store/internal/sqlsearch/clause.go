@@ -78,6 +78,8 @@ func (b *builder) clause(c search.Clause, sc scope, rid string) (string, error) 
 		return b.fullText(c, sc, rid)
 	case c.Param.Code == "_list":
 		return b.list(c, sc, rid)
+	case search.IsNear(c.Param):
+		return b.near(c, sc, rid)
 	}
 	return b.leaf(c, sc, rid)
 }

@@ -75,19 +75,26 @@ type FlatRow struct {
 // A composite row becomes one row per part, in the part's table, with param
 // "<code>#<i>" and a combination number shared by its parts and unique
 // within the resource, so a composite clause joins parts of one
-// combination only. Rows of unknown kinds are skipped.
+// combination only. A position (search.PositionRow) is stored the same
+// way, as two number parts (near.go). Rows of unknown kinds are skipped.
 func Flatten(entries []search.Entry) [][]FlatRow {
 	out := make([][]FlatRow, len(Tables))
 	var comb int64
 	for _, e := range entries {
-		if c, ok := e.Row.(search.CompositeRow); ok {
-			comb++
-			for i, part := range c.Parts {
-				add(out, e.Code+"#"+strconv.Itoa(i), comb, part)
-			}
+		var parts []search.Row
+		switch r := e.Row.(type) {
+		case search.CompositeRow:
+			parts = r.Parts
+		case search.PositionRow:
+			parts = positionParts(r)
+		default:
+			add(out, e.Code, 0, e.Row)
 			continue
 		}
-		add(out, e.Code, 0, e.Row)
+		comb++
+		for i, part := range parts {
+			add(out, e.Code+"#"+strconv.Itoa(i), comb, part)
+		}
 	}
 	return out
 }
