@@ -44,11 +44,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	workers := fs.Int("workers", 0, "files loaded at once (default: 1 on SQLite, 4 on PostgreSQL)")
 	rounds := fs.Int("rounds", 6, "the runs take turns in this many rounds, so changes in the machine's other load fall on all alike")
 	noHTTP := fs.Bool("no-http", false, "skip the workload run over HTTP")
+	queries := fs.String("queries", "", "run only the mix's queries whose names contain one of these comma-separated words (e.g. \"patient+code\")")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
 	rep, err := benchSearch(ctx, benchFlags{db: *db, resources: *resources, duration: *duration,
-		clients: *clients, rounds: *rounds, sample: *sample, workers: *workers, http: !*noHTTP, log: stderr})
+		clients: *clients, rounds: *rounds, sample: *sample, workers: *workers, http: !*noHTTP, log: stderr,
+		queries: splitList(*queries)})
 	if err != nil {
 		return err
 	}
@@ -73,6 +75,7 @@ type benchFlags struct {
 	clients, workers int
 	rounds           int
 	http             bool
+	queries          []string
 	log              io.Writer
 }
 
@@ -97,7 +100,7 @@ func benchSearch(ctx context.Context, f benchFlags) (bench.Report, error) {
 	cfg := bench.Config{
 		Backend: backend, DB: sqlDB, Load: sampleLoader(p.Service, f.sample, f.workers),
 		Search: serviceSearch(p.Service), Resources: f.resources, Duration: f.duration, Rounds: f.rounds,
-		Clients: f.clients, Log: f.log, Explain: serviceExplain(p.Service),
+		Clients: f.clients, Log: f.log, Explain: serviceExplain(p.Service), Queries: f.queries,
 	}
 	// Searches plan well only on fresh statistics, as after any bulk load.
 	if a, ok := p.Store.(interface{ Analyze(context.Context) error }); ok {
@@ -212,4 +215,15 @@ func httpSearch(base string, clients int) bench.SearchFunc {
 		}
 		return r, nil
 	}
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }

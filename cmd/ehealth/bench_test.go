@@ -48,8 +48,8 @@ func TestBenchSearch(t *testing.T) {
 		t.Fatalf("got %d runs, want full, predicate and HTTP", len(rep.Runs))
 	}
 	for _, r := range rep.Runs {
-		if len(r.Queries) != 5 {
-			t.Fatalf("%s: %d query types, want 5", r.Name, len(r.Queries))
+		if len(r.Queries) != 6 {
+			t.Fatalf("%s: %d query types, want 6", r.Name, len(r.Queries))
 		}
 		for _, q := range r.Queries {
 			if q.Count == 0 || q.Errors != 0 || q.AvgMatches == 0 {
@@ -60,7 +60,7 @@ func TestBenchSearch(t *testing.T) {
 				t.Errorf("%s / %s: percentiles out of order: %+v", r.Name, q.Name, q)
 			}
 		}
-		if inc := r.Queries[4]; inc.AvgIncluded == 0 {
+		if inc := r.Queries[5]; inc.AvgIncluded == 0 {
 			t.Errorf("%s: _include returned no included resources", r.Name)
 		}
 	}

@@ -52,6 +52,7 @@ type Config struct {
 	Duration  time.Duration               // per workload run, split into Rounds
 	Rounds    int                         // turns the runs take, interleaved; at least 1
 	Clients   int                         // concurrent clients
+	Queries   []string                    // run only the mix's queries whose names contain one of these; empty: all
 	Log       io.Writer                   // progress lines; nil discards
 }
 
@@ -103,7 +104,10 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		CPUs: runtime.NumCPU(), GoVersion: runtime.Version(),
 		SharedNote: "load generator, server and database share these CPUs",
 	}}
-	var err error
+	mix, err := selectMix(cfg.Queries)
+	if err != nil {
+		return rep, err
+	}
 	if rep.Load, err = grow(ctx, cfg, logf); err != nil {
 		return rep, err
 	}
@@ -140,7 +144,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 				continue
 			}
 			logf("workload round %d/%d: %s, %d clients, %s", round+1, rounds, r.name, cfg.Clients, cfg.Duration/time.Duration(rounds))
-			if err := workload(ctx, r.search, r.scope, rep.Params, cfg.Clients, cfg.Duration/time.Duration(rounds), &tallies[i]); err != nil {
+			if err := workload(ctx, mix, r.search, r.scope, rep.Params, cfg.Clients, cfg.Duration/time.Duration(rounds), &tallies[i]); err != nil {
 				return rep, fmt.Errorf("bench: %s: %w", r.name, err)
 			}
 		}
@@ -149,7 +153,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		if r.search == nil {
 			continue
 		}
-		st, err := tallies[i].stats(cfg.Clients)
+		st, err := tallies[i].stats(mix, cfg.Clients)
 		if err != nil {
 			return rep, fmt.Errorf("bench: %s: %w", r.name, err)
 		}
@@ -158,7 +162,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	}
 	rep.Machine.LoadAfter = loadAvg()
 	if cfg.Explain != nil {
-		if rep.Plans, err = explain(ctx, cfg.Explain, rep.Params); err != nil {
+		if rep.Plans, err = explain(ctx, mix, cfg.Explain, rep.Params); err != nil {
 			return rep, err
 		}
 	}
@@ -167,7 +171,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 
 // explain records the plan of every query type, with full access and
 // under the predicate.
-func explain(ctx context.Context, fn ExplainFunc, p Params) ([]Plan, error) {
+func explain(ctx context.Context, mix []query, fn ExplainFunc, p Params) ([]Plan, error) {
 	var plans []Plan
 	scopes := []struct {
 		name  string

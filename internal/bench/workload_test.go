@@ -46,3 +46,23 @@ func TestHalve(t *testing.T) {
 		t.Errorf("queried = %v, want %v", queried, want)
 	}
 }
+
+func TestSelectMix(t *testing.T) {
+	tests := []struct {
+		names []string
+		want  int
+		err   bool
+	}{
+		{nil, len(mix), false},
+		{[]string{"patient+code"}, 1, false},
+		{[]string{"_summary=count"}, 2, false},
+		{[]string{"patient+code", "_has"}, 2, false},
+		{[]string{"nothing like it"}, 0, true},
+	}
+	for _, tt := range tests {
+		got, err := selectMix(tt.names)
+		if (err != nil) != tt.err || len(got) != tt.want {
+			t.Errorf("selectMix(%q) = %d queries, err %v; want %d, error %v", tt.names, len(got), err, tt.want, tt.err)
+		}
+	}
+}

@@ -9,17 +9,20 @@ import (
 )
 
 // scope is where a clause applies: the resource types whose rows it reads
-// (none: every type) and, at the top level of a compartment search, the
-// patient key those rows carry.
+// (none: every type), at the top level of a compartment search the
+// patient key those rows carry, and, when the resource a clause is about
+// is a resource_current row in the statement, that row's alias (so a
+// clause can name its type and id, not only its rid).
 type scope struct {
 	types   []string
 	patient string
+	row     string
 }
 
 // where is the condition on resource_current alias c for the plan's
 // clauses, the searched types, the compartment and the access predicate.
 func (b *builder) where(plan *search.Query, patient string) (string, error) {
-	sc := scope{types: plan.Types, patient: patient}
+	sc := scope{types: plan.Types, patient: patient, row: "c"}
 	if plan.ResourceType != "" {
 		sc.types = []string{plan.ResourceType}
 	}
@@ -226,7 +229,7 @@ func (b *builder) composite(c search.Clause, sc scope, rid string) (string, erro
 // of the chain's types that matches the chained clause.
 func (b *builder) chain(c search.Clause, sc scope, rid string) (string, error) {
 	r, t := b.alias("r"), b.alias("t")
-	inner, err := b.clause(c.Chain.Clause, scope{types: c.Chain.Types}, t+".rid")
+	inner, err := b.clause(c.Chain.Clause, scope{types: c.Chain.Types, row: t}, t+".rid")
 	if err != nil {
 		return "", err
 	}
@@ -243,15 +246,24 @@ func (b *builder) has(c search.Clause, sc scope, rid string) (string, error) {
 	if h.Ref == nil {
 		return "", outcome.New(outcome.Internal, "search: _has without a reference parameter")
 	}
-	r, t := b.alias("r"), b.alias("t")
+	r := b.alias("r")
 	inner, err := b.clause(h.Clause, scope{types: []string{h.Type}}, r+".rid")
 	if err != nil {
 		return "", err
 	}
-	conds := and(r+".res_type = "+b.arg(h.Type), r+".param = "+b.arg(h.Ref.Code), r+".target_base = ''",
-		b.accessCond(r+".patient_key"), b.typeCond(t+".type", sc.types), inner)
+	refs := and(r+".res_type = "+b.arg(h.Type), r+".param = "+b.arg(h.Ref.Code), r+".target_base = ''",
+		b.accessCond(r+".patient_key"), inner)
+	if sc.row != "" {
+		// The resource's type and id are at hand: match them against the
+		// references directly, without looking up each referenced
+		// resource's rid (one index probe per referring resource).
+		return "(" + sc.row + ".type, " + sc.row + ".id) IN (SELECT " + r + ".target_type, " + r + ".target_id FROM idx_reference " +
+			r + " WHERE " + and(refs, b.typeCond(r+".target_type", sc.types)) + ")", nil
+	}
+	t := b.alias("t")
 	return rid + " IN (SELECT " + t + ".rid FROM idx_reference " + r + " JOIN resource_current " + t +
-		" ON " + t + ".type = " + r + ".target_type AND " + t + ".id = " + r + ".target_id WHERE " + conds + ")", nil
+		" ON " + t + ".type = " + r + ".target_type AND " + t + ".id = " + r + ".target_id WHERE " +
+		and(refs, b.typeCond(t+".type", sc.types)) + ")", nil
 }
 
 // current is "rid is a live, visible resource of the scope meeting cond",
