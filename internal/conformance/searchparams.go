@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 
 	"github.com/ehealthplus/ehealth/internal/fhir"
-	"github.com/ehealthplus/ehealth/internal/outcome"
 	"github.com/ehealthplus/ehealth/internal/resource"
 	"github.com/ehealthplus/ehealth/internal/search"
 	"github.com/ehealthplus/ehealth/internal/store"
@@ -143,11 +143,7 @@ func (p *SearchParameters) reindex(ctx context.Context, sp store.Version, url, c
 		}
 	}
 	report("in-progress")
-	for _, b := range bases {
-		typ, _ := b.(string)
-		if typ == "Resource" || typ == "DomainResource" {
-			return outcome.New(outcome.NotAllowed, "reindexing every resource type for %s is not supported; give concrete base types", url)
-		}
+	for _, typ := range baseTypes(bases) {
 		n, err := p.reindexType(ctx, typ, code)
 		done += n
 		if err != nil {
@@ -160,6 +156,32 @@ func (p *SearchParameters) reindex(ctx context.Context, sp store.Version, url, c
 	report("completed")
 	p.log.Info("reindex completed", "search_parameter", url, "resources", done)
 	return nil
+}
+
+// baseTypes are the concrete resource types of a SearchParameter's bases:
+// Resource stands for every type, DomainResource for every type but
+// Bundle, Binary and Parameters (https://hl7.org/fhir/R4/domainresource.html).
+func baseTypes(bases []any) []string {
+	var out []string
+	add := func(t string) {
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	for _, b := range bases {
+		switch typ, _ := b.(string); typ {
+		case "Resource", "DomainResource":
+			for _, t := range fhir.ResourceTypes() {
+				if typ == "Resource" || (t != "Bundle" && t != "Binary" && t != "Parameters") {
+					add(t)
+				}
+			}
+		case "":
+		default:
+			add(typ)
+		}
+	}
+	return out
 }
 
 func (p *SearchParameters) reindexType(ctx context.Context, typ, code string) (int, error) {

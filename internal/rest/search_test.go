@@ -283,6 +283,40 @@ func TestCustomSearchParameterReindex(t *testing.T) {
 	})
 }
 
+// TestCustomSearchParameterOnResource: a parameter on base Resource is
+// indexed for every type by its reindex.
+func TestCustomSearchParameterOnResource(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s *server) {
+		seedClinic(t, s)
+		s.do("PUT", "/fhir/Observation/o1", `{"resourceType":"Observation","id":"o1","status":"amended","code":{"text":"bp"},"subject":{"reference":"Patient/p1"}}`).
+			must(t, http.StatusOK)
+		sp := `{"resourceType":"SearchParameter","id":"version","url":"http://example.org/SearchParameter/version","name":"version",
+ "status":"active","description":"The version id","code":"version","base":["Resource"],"type":"token",
+ "expression":"Resource.meta.versionId"}`
+		s.do("PUT", "/fhir/SearchParameter/version", sp).must(t, http.StatusCreated)
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			r := s.do("GET", "/fhir/Task/reindex-version-1", nil)
+			if r.status == http.StatusOK && r.body["status"] == "completed" {
+				break
+			}
+			if time.Now().After(deadline) || r.body["status"] == "failed" {
+				t.Fatalf("reindex did not complete: %d %s", r.status, r.raw)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		r := s.do("GET", "/fhir/Observation?version=2", nil).must(t, http.StatusOK)
+		if got := ids(r, "match"); !slices.Equal(got, []string{"Observation/o1"}) {
+			t.Errorf("Observation?version=2 = %v, want o1", got)
+		}
+		r = s.do("GET", "/fhir/Patient?version=1&_summary=count", nil).must(t, http.StatusOK)
+		all := s.do("GET", "/fhir/Patient?_summary=count", nil).must(t, http.StatusOK)
+		if r.body["total"] != all.body["total"] || fmt.Sprint(r.body["total"]) == "0" {
+			t.Errorf("Patient?version=1 counts %v, want every Patient (%v)", r.body["total"], all.body["total"])
+		}
+	})
+}
+
 // TestIncludeIterateCycle follows :iterate includes around a cycle of
 // references: each resource comes once and the walk ends.
 func TestIncludeIterateCycle(t *testing.T) {
