@@ -40,7 +40,10 @@ type SearchOptions struct {
 
 // SearchResult is one page of a search.
 type SearchResult struct {
-	Query    *search.Query
+	Query *search.Query
+	// Matches are the page's matches. Under _containedType=contained a
+	// match with Contained k is the k-th resource its version contains
+	// (ContainedMatch), not the version's resource.
 	Matches  []store.Version
 	Included []store.Version
 	Total    int64  // -1 when not counted
@@ -74,7 +77,9 @@ func (s *Service) Search(ctx context.Context, c Caller, typ string, params url.V
 	}
 	access := c.access()
 	patient := opts.Patient
-	if patient == "" {
+	if patient == "" && !q.SearchesContained() {
+		// A contained match's compartment is its container's, which its
+		// own references do not name.
 		patient = impliedPatient(q)
 	}
 	sq := store.SearchQuery{Plan: q, Access: access, After: opts.Cursor, Patient: patient}

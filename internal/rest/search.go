@@ -120,7 +120,17 @@ func searchBundle(base string, r *http.Request, params url.Values, res resource.
 
 func searchEntry(base string, v store.Version, mode, summary string, elements []string) map[string]any {
 	e := map[string]any{"fullUrl": base + "/" + v.Type + "/" + v.ID, "search": map[string]any{"mode": mode}}
-	res, err := fhir.Parse(v.Body)
+	var res map[string]any
+	var err error
+	if v.Contained > 0 {
+		// The contained resource itself: its fullUrl is the container's
+		// with "#" and its id (https://hl7.org/fhir/R4/search.html#contained).
+		var id string
+		res, id, err = resource.ContainedMatch(v)
+		e["fullUrl"] = e["fullUrl"].(string) + "#" + id
+	} else {
+		res, err = fhir.Parse(v.Body)
+	}
 	if err != nil {
 		return e
 	}

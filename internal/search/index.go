@@ -22,6 +22,10 @@ type Entry struct {
 	PatientKey   string // its patient compartment id ("" when it has none), for sharding and patient-scoped queries
 	Code         string // the parameter code, e.g. "code", "_lastUpdated"
 	Row          Row
+	// Contained is 0 for a row of the resource itself, and k for a row of
+	// the k-th resource in its contained list (Resource.contained[k-1]),
+	// whose type ResourceType then is (contained.go).
+	Contained int
 }
 
 // StringRow is a string search value: a string, or one part of a

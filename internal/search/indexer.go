@@ -28,13 +28,18 @@ func NewIndexer(reg *Registry, ext Extractor) *Indexer {
 	return &Indexer{reg: reg, ext: ext, compiled: map[string]*fhirpath.Expression{}}
 }
 
-// Index returns the rows of res, each carrying patientKey. A parameter
-// whose expression fails on this resource is skipped and reported in
-// skipped (the write goes on: a resource is never refused because of its
-// index), and the error of a cancelled ctx ends the work.
+// Index returns the rows of res and of the resources it contains
+// (contained.go), each carrying patientKey. A parameter whose expression
+// fails on this resource is skipped and reported in skipped (the write
+// goes on: a resource is never refused because of its index), and the
+// error of a cancelled ctx ends the work.
 func (ix *Indexer) Index(ctx context.Context, res map[string]any, patientKey string) (entries []Entry, skipped []error, err error) {
 	typ, _ := res["resourceType"].(string)
-	return ix.index(ctx, res, patientKey, ix.reg.ForType(typ))
+	entries, skipped, err = ix.index(ctx, res, patientKey, ix.reg.ForType(typ))
+	if err != nil {
+		return nil, nil, err
+	}
+	return ix.indexContained(ctx, res, patientKey, nil, entries, skipped)
 }
 
 // IndexParams is Index for the given parameter codes only: a reindex after
@@ -47,7 +52,11 @@ func (ix *Indexer) IndexParams(ctx context.Context, res map[string]any, patientK
 			params = append(params, p)
 		}
 	}
-	return ix.index(ctx, res, patientKey, params)
+	entries, skipped, err = ix.index(ctx, res, patientKey, params)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ix.indexContained(ctx, res, patientKey, codes, entries, skipped)
 }
 
 func (ix *Indexer) index(ctx context.Context, res map[string]any, patientKey string, params []*Param) (entries []Entry, skipped []error, err error) {

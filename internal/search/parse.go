@@ -44,6 +44,9 @@ func ParseWith(resourceType string, q url.Values, reg *Registry, opt Options) (*
 			return nil, nil, err
 		}
 	}
+	if err := p.checkContained(); err != nil {
+		return nil, nil, err
+	}
 	if p.opt.Strict && len(p.rejected) > 0 {
 		for i := range p.rejected {
 			p.rejected[i].Severity = outcome.SeverityError

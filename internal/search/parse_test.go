@@ -265,12 +265,15 @@ func TestParseIncludes(t *testing.T) {
 }
 
 func TestParseResultControls(t *testing.T) {
-	q := mustParse(t, "Observation", "_sort=-date,status,_id&_count=20&_summary=text&_elements=code,subject&_total=accurate&_contained=both&_containedType=contained&_format=json")
+	q := mustParse(t, "Observation", "_sort=-date,status,_id&_count=20&_summary=text&_elements=code,subject&_total=accurate&_format=json")
 	if len(q.Sort) != 3 || !q.Sort[0].Desc || q.Sort[0].Param.Code != "date" || q.Sort[1].Desc || q.Sort[2].Param.Code != "_id" {
 		t.Errorf("sort = %+v", q.Sort)
 	}
-	if q.Count != 20 || q.Summary != "text" || q.Total != "accurate" || q.Contained != "both" || q.ContainedType != "contained" {
+	if q.Count != 20 || q.Summary != "text" || q.Total != "accurate" {
 		t.Errorf("controls = %+v", q)
+	}
+	if q := mustParse(t, "Observation", "_contained=both&_containedType=contained"); q.Contained != "both" || q.ContainedType != "contained" {
+		t.Errorf("contained controls = %+v", q)
 	}
 	if !slices.Equal(q.Elements, []string{"code", "subject"}) {
 		t.Errorf("elements = %v", q.Elements)

@@ -35,6 +35,10 @@ type Version struct {
 	// replacing the resource's previous rows; a delete marker removes them).
 	// Reads leave it empty.
 	Index []search.Entry
+	// Contained is set by Search on a match that is a contained resource
+	// returned as itself (_containedType=contained): the match is the k-th
+	// resource of Body's contained list, not the resource. 0 otherwise.
+	Contained int
 }
 
 // Store is the storage contract. Methods return errors of kind

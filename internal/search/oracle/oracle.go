@@ -12,12 +12,15 @@ import (
 	"github.com/ehealthplus/ehealth/internal/fhirpath"
 )
 
-// Resource is one current resource as the oracle sees it.
+// Resource is one current resource as the oracle sees it, or one
+// resource contained in such a resource (contained.go).
 type Resource struct {
 	Type       string
-	ID         string
-	PatientKey string // the first patient of its patient compartment; "" for none
+	ID         string // for a contained resource, its local id
+	PatientKey string // the first patient of its patient compartment; "" for none; a contained resource's is its container's
 	Body       map[string]any
+	Container  string // for a contained resource, its container "Type/id"; "" for a resource that stands alone
+	Position   int    // for a contained resource, its place (1-based) in the container's contained list
 }
 
 // Param is a search parameter as the oracle needs it: its code, its R4
@@ -35,9 +38,14 @@ type Oracle struct {
 	params map[string]map[string]Param // type → code → param
 	exprs  map[string]*fhirpath.Expression
 	cache  map[valuesKey][]Item
+	// contained holds, by type, the resources contained in the resources.
+	contained map[string][]*Resource
 }
 
-type valuesKey struct{ typ, code, id string }
+type valuesKey struct {
+	typ, code, id, container string
+	position                 int
+}
 
 // New returns an oracle over resources, with params listing the
 // parameters of each resource type.
@@ -52,6 +60,7 @@ func New(resources []Resource, params map[string][]Param) *Oracle {
 		r := &resources[i]
 		o.byType[r.Type] = append(o.byType[r.Type], r)
 	}
+	o.contained = containedIn(o.byType)
 	for _, rs := range o.byType {
 		slices.SortFunc(rs, func(a, b *Resource) int { return cmp.Compare(a.ID, b.ID) })
 	}
@@ -88,7 +97,7 @@ func (o *Oracle) Param(typ, code string) (Param, bool) {
 // expression evaluated by the fhirpath engine, each result read as the
 // parameter's type reads it.
 func (o *Oracle) Items(code string, r *Resource) ([]Item, error) {
-	k := valuesKey{r.Type, code, r.ID}
+	k := valuesKey{r.Type, code, r.ID, r.Container, r.Position}
 	if it, ok := o.cache[k]; ok {
 		return it, nil
 	}
@@ -152,13 +161,21 @@ type SortParam struct {
 }
 
 // Search returns the ids of the resources of typ that match query and
-// that allow (the access predicate, given the patient key) lets through.
+// that allow (the access predicate, given the patient key) lets through;
+// with _contained=true or both, what searchContained returns.
 func (o *Oracle) Search(typ string, query url.Values, allow func(patientKey string) bool) (Result, error) {
 	var res Result
 	var clauses []clause
+	var contained, containedType string
 	for name, vals := range query {
 		switch name {
 		case "_count":
+			continue
+		case "_contained":
+			contained = vals[0]
+			continue
+		case "_containedType":
+			containedType = vals[0]
 			continue
 		case "_sort":
 			s := vals[0]
@@ -177,6 +194,9 @@ func (o *Oracle) Search(typ string, query url.Values, allow func(patientKey stri
 			}
 			clauses = append(clauses, c)
 		}
+	}
+	if contained == "true" || contained == "both" {
+		return o.searchContained(typ, clauses, contained == "both", containedType == "contained", allow)
 	}
 	for _, r := range o.byType[typ] {
 		if !allow(r.PatientKey) {

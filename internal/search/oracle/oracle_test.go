@@ -136,18 +136,19 @@ func (q queryRun) check() (msg string, pages, found int) {
 			problems = append(problems, fmt.Sprintf("page %d: %d matches, _count=%d", pages, len(res.Matches), count))
 		}
 		for _, v := range res.Matches {
-			if seen[v.ID] {
-				problems = append(problems, fmt.Sprintf("page %d: %s repeated", pages, v.ID))
+			id, typ := matchID(v, q.query)
+			if seen[id] {
+				problems = append(problems, fmt.Sprintf("page %d: %s repeated", pages, id))
 			}
-			seen[v.ID] = true
+			seen[id] = true
 			key := v.PatientKey
 			if r := q.f.oracle.Lookup(v.Type, v.ID); r != nil {
 				key = r.PatientKey
 			}
-			if v.Type != q.typ || !q.access.Allows(key) {
-				problems = append(problems, fmt.Sprintf("page %d: %s/%s (patient %q) is outside the predicate or type", pages, v.Type, v.ID, key))
+			if typ != "" && typ != q.typ || !q.access.Allows(key) {
+				problems = append(problems, fmt.Sprintf("page %d: %s (patient %q) is outside the predicate or type", pages, id, key))
 			}
-			got = append(got, v.ID)
+			got = append(got, id)
 		}
 		if res.Next == "" {
 			break

@@ -28,16 +28,17 @@ var (
 )
 
 // insertCTEs returns the CTEs that insert the index arrays (indexArgs),
-// bound from $after+1 on, for the resource moved.rid with type typ and
-// patient key pk (SQL expressions).
+// bound from $after+1 on, for the resource moved.rid with type typ (a
+// contained resource's rows: the type in their array) and patient key pk
+// (SQL expressions).
 func insertCTEs(after int, typ, pk string) string {
 	var b strings.Builder
 	n := after
 	for i, t := range sqlsearch.Tables {
 		cols := []string{"param", "comb"}
-		arrays := []string{"$" + strconv.Itoa(n+1) + "::text[]", "$" + strconv.Itoa(n+2) + "::int[]"}
+		arrays := []string{"$" + strconv.Itoa(n+1) + "::text[]", "$" + strconv.Itoa(n+2) + "::int[]", "$" + strconv.Itoa(n+3) + "::text[]"}
 		sel := []string{"u.param", "u.comb"}
-		n += 2
+		n += 3
 		for j, c := range t.Columns {
 			n++
 			u := "c" + strconv.Itoa(j)
@@ -54,12 +55,12 @@ func insertCTEs(after int, typ, pk string) string {
 				sel = append(sel, "u."+u)
 			}
 		}
-		names := []string{"param", "comb"}
+		names := []string{"param", "comb", "rtype"}
 		for j := range t.Columns {
 			names = append(names, "c"+strconv.Itoa(j))
 		}
 		b.WriteString(", i" + strconv.Itoa(i) + " AS (INSERT INTO " + t.Name + " (rid, res_type, patient_key, " +
-			strings.Join(cols, ", ") + ") SELECT moved.rid, " + typ + ", " + pk + ", " + strings.Join(sel, ", ") +
+			strings.Join(cols, ", ") + ") SELECT moved.rid, coalesce(nullif(u.rtype, ''), " + typ + "), " + pk + ", " + strings.Join(sel, ", ") +
 			" FROM moved, unnest(" + strings.Join(arrays, ", ") + ") AS u(" + strings.Join(names, ", ") + "))")
 	}
 	return b.String()
@@ -101,15 +102,18 @@ func putSQL(update, index bool) string {
 }
 
 // indexArgs returns the index arrays of putSQL: per table, the param and
-// comb arrays and one array per column. Rows are stored under v's type and
-// patient key, whatever the entries say, so the access predicate on a row
-// is the one on its resource.
+// comb arrays, the contained type array ("" but for a contained resource's
+// rows), and one array per column. Rows are stored under v's patient key,
+// whatever the entries say, so the access predicate on a row is the one on
+// its resource, and under v's type, but for a contained resource's rows,
+// under that resource's type.
 func indexArgs(entries []search.Entry) []any {
 	var args []any
 	for i, rows := range sqlsearch.Flatten(entries) {
 		t := sqlsearch.Tables[i]
 		params := make([]string, len(rows))
 		combs := make([]int32, len(rows))
+		types := make([]string, len(rows))
 		cols := make([]any, len(t.Columns))
 		for j, c := range t.Columns {
 			switch c.Kind {
@@ -122,7 +126,7 @@ func indexArgs(entries []search.Entry) []any {
 			}
 		}
 		for k, r := range rows {
-			params[k], combs[k] = r.Param, int32(r.Comb)
+			params[k], combs[k], types[k] = r.Param, int32(r.Comb), r.Type
 			for j, v := range r.Values {
 				switch col := cols[j].(type) {
 				case []int64:
@@ -137,7 +141,7 @@ func indexArgs(entries []search.Entry) []any {
 				}
 			}
 		}
-		args = append(args, params, combs)
+		args = append(args, params, combs, types)
 		args = append(args, cols...)
 	}
 	return args

@@ -44,7 +44,11 @@ func tsQuery(words []string) string {
 
 // Search returns one page of the resources matching q (see store.Searcher).
 func (s *Store) Search(ctx context.Context, q store.SearchQuery) (store.SearchPage, error) {
-	page, err := s.search.Search(ctx, searchDB{s}, q)
+	find := s.search.Search
+	if sqlsearch.SearchesContained(q) {
+		find = s.search.SearchContained
+	}
+	page, err := find(ctx, searchDB{s}, q)
 	if err != nil {
 		return store.SearchPage{}, fmt.Errorf("postgres: %w", err)
 	}

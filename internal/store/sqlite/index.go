@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -45,8 +46,9 @@ func indexQueries() []string {
 
 // index replaces the search index rows of resource rid with v.Index (none
 // for a delete marker). A new resource has no rows to delete. Rows are
-// stored under v's type and patient key, whatever the entries say, so the
-// access predicate on a row is the one on its resource.
+// stored under v's patient key, whatever the entries say, so the access
+// predicate on a row is the one on its resource, and under v's type, but
+// for a contained resource's rows, under that resource's type.
 func (t *tx) index(ctx context.Context, v *store.Version, rid int64, replace bool) error {
 	if replace {
 		for _, q := range deleteIndexSQL {
@@ -77,9 +79,9 @@ func (t *tx) insertRows(ctx context.Context, rid int64, typ, patientKey string, 
 			return err
 		}
 		args := make([]any, 6+len(sqlsearch.Tables[i].Columns))
-		args[0], args[1], args[2] = rid, typ, patientKey
+		args[0], args[2] = rid, patientKey
 		for n, r := range rows {
-			args[3], args[4], args[5] = r.Param, r.Comb, n
+			args[1], args[3], args[4], args[5] = cmp.Or(r.Type, typ), r.Param, r.Comb, n
 			for j, val := range r.Values {
 				args[6+j] = sqlValue(val)
 			}

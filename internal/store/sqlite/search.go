@@ -71,7 +71,11 @@ func jsonList(vals []string) any {
 
 // Search returns one page of the resources matching q (see store.Searcher).
 func (s *Store) Search(ctx context.Context, q store.SearchQuery) (store.SearchPage, error) {
-	page, err := s.search.Search(ctx, searchDB{s}, q)
+	find := s.search.Search
+	if sqlsearch.SearchesContained(q) {
+		find = s.search.SearchContained
+	}
+	page, err := find(ctx, searchDB{s}, q)
 	if err != nil {
 		return store.SearchPage{}, fmt.Errorf("sqlite: %w", err)
 	}

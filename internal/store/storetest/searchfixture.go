@@ -88,13 +88,20 @@ func (w *world) composite(typ, code string, parts ...field) field {
 // rows, in patient compartment patient, one minute after the last write.
 func (w *world) put(typ, id, patient string, fields ...field) *store.Version {
 	w.t.Helper()
-	key := typ + "/" + id
 	var entries []search.Entry
 	for _, f := range fields {
 		for _, r := range f.rows {
 			entries = append(entries, search.Entry{ResourceType: typ, ResourceID: id, PatientKey: patient, Code: f.code, Row: r})
 		}
 	}
+	return w.putEntries(typ, id, patient, entries, fmt.Appendf(nil, `{"resourceType":%q,"id":%q}`, typ, id))
+}
+
+// putEntries writes the next version of typ/id (creating it) with body and
+// the index entries, one minute after the last write.
+func (w *world) putEntries(typ, id, patient string, entries []search.Entry, body []byte) *store.Version {
+	w.t.Helper()
+	key := typ + "/" + id
 	w.clock = w.clock.Add(time.Minute)
 	var expect int64
 	if cur := w.vs[key]; cur != nil {
@@ -103,8 +110,7 @@ func (w *world) put(typ, id, patient string, fields ...field) *store.Version {
 		w.order = append(w.order, key)
 	}
 	v := &store.Version{Type: typ, ID: id, VersionID: expect + 1, Updated: w.clock, Method: store.MethodCreate,
-		Writer: "test", PatientKey: patient, Index: entries,
-		Body: fmt.Appendf(nil, `{"resourceType":%q,"id":%q}`, typ, id)}
+		Writer: "test", PatientKey: patient, Index: entries, Body: body}
 	if expect > 0 {
 		v.Method = store.MethodUpdate
 	}

@@ -17,6 +17,9 @@ func (e *Engine) Explain(ctx context.Context, db DB, q store.SearchQuery) (strin
 	if plan == nil {
 		return "", outcome.New(outcome.Internal, "search: no plan")
 	}
+	if SearchesContained(q) {
+		return e.explainContained(ctx, db, q)
+	}
 	b := &builder{d: e.d, access: q.Access}
 	sql, err := b.countSQL(plan, q.Patient)
 	if err != nil {

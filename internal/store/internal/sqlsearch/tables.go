@@ -65,10 +65,13 @@ func TableName(k search.ParamType) string {
 
 // FlatRow is one row of an index table: its param, its composite
 // combination (0 for a plain row) and the values of the table's Columns.
+// A contained resource's row (contained.go) also has its Type; other rows
+// are stored under their resource's type.
 type FlatRow struct {
 	Param  string
 	Comb   int64
-	Values []any // string, int64 or *big.Rat (nil: NULL)
+	Values []any  // string, int64 or *big.Rat (nil: NULL)
+	Type   string // the contained resource's type; "" for the resource's own rows
 }
 
 // Flatten sorts entries into the rows of each table (indexed like Tables).
@@ -81,6 +84,10 @@ func Flatten(entries []search.Entry) [][]FlatRow {
 	out := make([][]FlatRow, len(Tables))
 	var comb int64
 	for _, e := range entries {
+		if e.Contained > 0 {
+			addContained(out, e)
+			continue
+		}
 		var parts []search.Row
 		switch r := e.Row.(type) {
 		case search.CompositeRow:
