@@ -62,6 +62,9 @@ func grantSystemScopes(ar fosite.AccessRequester) error {
 	if c == nil {
 		return fosite.ErrInvalidClient
 	}
+	if !ar.GetClient().GetGrantTypes().Has(grantClientCredentials) {
+		return fosite.ErrUnauthorizedClient.WithHint("Only system clients may use client_credentials.")
+	}
 	set, err := grantedSet(ar.GetRequestedScopes(), c, systemContexts)
 	if err != nil {
 		return fosite.ErrInvalidScope.WithHint(err.Error())
