@@ -29,6 +29,8 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	switch args[0] {
 	case "token":
 		return runAdminToken(ctx, args[1:], stdout, stderr)
+	case "client":
+		return runAdminClient(ctx, args[1:], stdout, stderr)
 	}
 	return fmt.Errorf("admin: unknown command %q (have: token)", args[0])
 }
