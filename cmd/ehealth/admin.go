@@ -64,9 +64,9 @@ func runAdminToken(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if *issuer == "" {
 		*issuer = *baseURL
 	}
-	for name, v := range map[string]string{"--base-url": *baseURL, "--issuer": *issuer} {
-		if u, err := url.Parse(v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return fmt.Errorf("admin token: %s %q: want an absolute http(s) URL", name, v)
+	for _, f := range []struct{ name, v string }{{"--base-url", *baseURL}, {"--issuer", *issuer}} {
+		if u, err := url.Parse(f.v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return fmt.Errorf("admin token: %s %q: want an absolute http(s) URL", f.name, f.v)
 		}
 	}
 	raw, err := issueAdminToken(ctx, *db, token.Config{Issuer: *issuer, Audience: *baseURL}, claims, *ttl)

@@ -17,6 +17,8 @@ import (
 
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/ehealthplus/ehealth/internal/auth/scope"
+	"github.com/ehealthplus/ehealth/internal/auth/token"
 	"github.com/ehealthplus/ehealth/internal/bench"
 	"github.com/ehealthplus/ehealth/internal/bulkload"
 	"github.com/ehealthplus/ehealth/internal/resource"
@@ -107,9 +109,20 @@ func benchSearch(ctx context.Context, f benchFlags) (bench.Report, error) {
 		cfg.Analyze = a.Analyze
 	}
 	if f.http {
-		srv := httptest.NewServer(rest.New(p.Service, rest.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil))).Handler())
+		// The HTTP run authenticates as the operator, with a token checked
+		// on every request as in production.
+		tokens, err := token.New(p.Store, token.Config{Issuer: defaultBaseURL, Audience: defaultBaseURL})
+		if err != nil {
+			return bench.Report{}, err
+		}
+		bearer, _, err := tokens.IssueOperator(ctx, token.Claims{Subject: "operator", ClientID: "ehealth-bench",
+			Scope: scope.MustParse("system/*.rs")}, token.MaxTTL)
+		if err != nil {
+			return bench.Report{}, err
+		}
+		srv := httptest.NewServer(rest.New(p.Service, rest.Config{Tokens: tokens}, slog.New(slog.NewTextHandler(io.Discard, nil))).Handler())
 		defer srv.Close()
-		cfg.HTTP = httpSearch(srv.URL+"/fhir", f.clients)
+		cfg.HTTP = httpSearch(srv.URL+"/fhir", bearer, f.clients)
 	}
 	return bench.Run(ctx, cfg)
 }
@@ -174,7 +187,7 @@ func serviceExplain(svc *resource.Service) bench.ExplainFunc {
 }
 
 // httpSearch searches over the HTTP API at base with full access.
-func httpSearch(base string, clients int) bench.SearchFunc {
+func httpSearch(base, bearer string, clients int) bench.SearchFunc {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
 	return func(ctx context.Context, _ bench.Scope, typ string, params url.Values) (bench.Result, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/"+typ+"?"+params.Encode(), nil)
@@ -182,6 +195,7 @@ func httpSearch(base string, clients int) bench.SearchFunc {
 			return bench.Result{}, err
 		}
 		req.Header.Set("Accept", "application/fhir+json")
+		req.Header.Set("Authorization", "Bearer "+bearer)
 		resp, err := client.Do(req)
 		if err != nil {
 			return bench.Result{}, err

@@ -24,21 +24,40 @@ func TestServe(t *testing.T) {
 	go func() { done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, &stdout, &stderr) }()
 
 	base := waitForURL(t, &stdout)
+	// An operator token from `ehealth admin token`, for the server's
+	// default audience.
+	var tok bytes.Buffer
+	if err := run(ctx, []string{"admin", "token", "--scope", "system/*.cruds", "--ttl", "5m"}, &tok, &tok); err != nil {
+		t.Fatalf("admin token: %v: %s", err, tok.String())
+	}
+	bearer := "Bearer " + strings.TrimSpace(tok.String())
 	// /metrics comes last, after requests it must have counted.
 	checks := []struct {
-		path string
-		want int
-	}{{"/healthz", 200}, {"/readyz", 200}, {"/fhir/metadata", 200}, {"/fhir/Patient/x", 404}, {"/metrics", 200}}
+		path, auth string
+		want       int
+	}{{"/healthz", "", 200}, {"/readyz", "", 200}, {"/fhir/metadata", "", 200},
+		{"/fhir/Patient/x", "", 401}, {"/fhir/Patient/x", "Bearer not-a-token", 401}, {"/fhir/Patient/x", bearer, 404},
+		{"/metrics", "", 200}}
 	for _, c := range checks {
 		path, want := c.path, c.want
-		resp, err := http.Get(base + path)
+		req, err := http.NewRequest("GET", base+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.auth != "" {
+			req.Header.Set("Authorization", c.auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != want {
-			t.Errorf("GET %s: %d, want %d: %s", path, resp.StatusCode, want, body)
+			t.Errorf("GET %s (auth %.12q): %d, want %d: %s", path, c.auth, resp.StatusCode, want, body)
+		}
+		if want == 401 && !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Bearer") {
+			t.Errorf("GET %s: 401 without a Bearer challenge: %q", path, resp.Header.Get("WWW-Authenticate"))
 		}
 		if path == "/metrics" && !strings.Contains(string(body), "ehealth_http_request_duration_seconds") {
 			t.Errorf("/metrics lacks the request histogram")

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/ehealthplus/ehealth/internal/auth/token"
 	"github.com/ehealthplus/ehealth/internal/ops"
 	"github.com/ehealthplus/ehealth/internal/rest"
 )
@@ -23,6 +24,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	baseURL := fs.String("base-url", "", "absolute URL of the FHIR base (default: from each request's Host, + /fhir)")
 	maxBody := fs.Int64("max-body", rest.DefaultMaxBodyBytes, "request size limit in bytes (413 above it)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	issuer := fs.String("issuer", "", "the issuer of the access tokens the server accepts (default: the base URL, or "+defaultBaseURL+")")
 	allowExplain := fs.Bool("allow-explain", false, "answer _explain=true on searches with the SQL and its plan (an operator's diagnostic; off in production)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -38,7 +40,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer closer{p}.Close()
-	api := rest.New(p.Service, rest.Config{BaseURL: *baseURL, MaxBodyBytes: *maxBody, Version: version, Operations: p.Terminology, AllowExplain: *allowExplain}, log)
+	// Tokens name the FHIR base as their audience: the --base-url, or
+	// `ehealth admin token`'s default when the base is taken from requests.
+	audience := *baseURL
+	if audience == "" {
+		audience = defaultBaseURL
+	}
+	if *issuer == "" {
+		*issuer = audience
+	}
+	tokens, err := token.New(p.Store, token.Config{Issuer: *issuer, Audience: audience, Log: log})
+	if err != nil {
+		return err
+	}
+	api := rest.New(p.Service, rest.Config{BaseURL: *baseURL, MaxBodyBytes: *maxBody, Version: version, Operations: p.Terminology,
+		AllowExplain: *allowExplain, Tokens: tokens}, log)
 	handler := ops.Handler(api.Handler(), p.Service, log)
 
 	ln, err := net.Listen("tcp", *addr)

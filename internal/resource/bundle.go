@@ -184,7 +184,7 @@ func (s *Service) process(ctx context.Context, tx store.Tx, c Caller, e *entry, 
 		_, err := s.delete(ctx, tx, c, e.target.typ, e.target.id, e.ifMatch)
 		return map[string]any{"response": map[string]any{"status": "204 No Content"}}, err
 	default:
-		return s.processRead(ctx, tx, e)
+		return s.processRead(ctx, tx, c, e)
 	}
 }
 
@@ -201,18 +201,12 @@ func (s *Service) processPatch(ctx context.Context, tx store.Tx, c Caller, e *en
 	return versionResponse(v, http.StatusOK, res, ret, true), err
 }
 
-func (s *Service) processRead(ctx context.Context, tx store.Tx, e *entry) (map[string]any, error) {
+func (s *Service) processRead(ctx context.Context, tx store.Tx, c Caller, e *entry) (map[string]any, error) {
 	t := e.target
 	if t.metadata || (t.history && t.versionID == 0) || t.id == "" {
 		return nil, outcome.At(outcome.NotAllowed, e.path()+".request.url", "this server answers reads and vreads inside a Bundle; search, history and metadata are asked for directly")
 	}
-	var v store.Version
-	var err error
-	if t.versionID > 0 {
-		v, err = vread(ctx, tx, t.typ, t.id, t.versionID)
-	} else {
-		v, err = read(ctx, tx, t.typ, t.id)
-	}
+	v, err := s.readAs(ctx, tx, c, t.typ, t.id, t.versionID)
 	if err != nil {
 		return nil, err
 	}

@@ -72,10 +72,13 @@ func (s *Service) Search(ctx context.Context, c Caller, typ string, params url.V
 	if err != nil {
 		return SearchResult{}, err
 	}
+	access, err := s.searchAccess(c, typ, q)
+	if err != nil {
+		return SearchResult{}, err
+	}
 	if err := s.expandCodes(q.Clauses); err != nil {
 		return SearchResult{}, err
 	}
-	access := c.access()
 	patient := opts.Patient
 	if patient == "" && !q.SearchesContained() {
 		// A contained match's compartment is its container's, which its
@@ -94,7 +97,10 @@ func (s *Service) Search(ctx context.Context, c Caller, typ string, params url.V
 		}
 	}
 	if q.Summary != "count" {
-		res.Included, res.Capped, err = s.include(ctx, s.store, q, page.Versions, access)
+		if res.Included, res.Capped, err = s.include(ctx, s.store, q, page.Versions, access); err != nil {
+			return SearchResult{}, err
+		}
+		res.Included, err = s.readable(ctx, c, res.Included)
 	}
 	return res, err
 }
@@ -210,7 +216,7 @@ func (s *Service) Everything(ctx context.Context, c Caller, id string, params ur
 	q := url.Values{}
 	types := params.Get("_type")
 	if types == "" {
-		types = strings.Join(patientRecordTypes(), ",")
+		types = strings.Join(c.searchable(patientRecordTypes()), ",")
 	}
 	q.Set("_type", types)
 	if since := params.Get("_since"); since != "" {

@@ -23,6 +23,9 @@ type Caller struct {
 	// Access is the access predicate of the caller's reads; nil means all,
 	// as every caller is until consent lands.
 	Access *store.Access
+	// Grants is what the caller's access token allows (authz.go); nil for
+	// the platform's own code and the operator, which may do anything.
+	Grants *Grants
 }
 
 // access is the caller's access predicate.

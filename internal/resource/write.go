@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ehealthplus/ehealth/internal/auth/scope"
 	"github.com/ehealthplus/ehealth/internal/fhir"
 	"github.com/ehealthplus/ehealth/internal/outcome"
 	"github.com/ehealthplus/ehealth/internal/search"
@@ -99,6 +100,13 @@ func (s *Service) create(ctx context.Context, tx store.Tx, c Caller, typ, id str
 		return store.Version{}, err
 	}
 	res["id"] = id
+	p, err := c.permits(scope.InteractionCreate, typ)
+	if err != nil {
+		return store.Version{}, err
+	}
+	if err := s.mayWrite(ctx, c, p, res); err != nil {
+		return store.Version{}, err
+	}
 	return s.put(ctx, tx, c, res, store.MethodCreate, 0, prep)
 }
 
@@ -112,9 +120,19 @@ func (s *Service) update(ctx context.Context, tx store.Tx, c Caller, typ, id str
 	if err := checkBody(typ, id, res); err != nil {
 		return store.Version{}, false, err
 	}
-	cur, deleted, err := currentVersion(ctx, tx, typ, id)
+	p, err := c.permits(scope.InteractionUpdate, typ)
 	if err != nil {
 		return store.Version{}, false, err
+	}
+	curV, err := tx.Read(ctx, typ, id)
+	if err != nil && !outcome.Is(err, outcome.NotFound) {
+		return store.Version{}, false, err
+	}
+	cur, deleted := curV.VersionID, curV.Deleted
+	if cur > 0 {
+		if err := s.mayChange(ctx, c, p, curV); err != nil {
+			return store.Version{}, false, err
+		}
 	}
 	if err := checkIfMatch(typ, id, cur, ifMatch); err != nil {
 		return store.Version{}, false, err
@@ -125,6 +143,12 @@ func (s *Service) update(ctx context.Context, tx store.Tx, c Caller, typ, id str
 	method := store.MethodUpdate
 	if created {
 		method = store.MethodCreate
+		if _, err := c.permits(scope.InteractionCreate, typ); err != nil {
+			return store.Version{}, false, err
+		}
+	}
+	if err := s.mayWrite(ctx, c, p, res); err != nil {
+		return store.Version{}, false, err
 	}
 	v, err := s.put(ctx, tx, c, res, method, cur, prep)
 	if err != nil && ifMatch > 0 && outcome.Is(err, outcome.Conflict) {
@@ -137,8 +161,15 @@ func (s *Service) delete(ctx context.Context, tx store.Tx, c Caller, typ, id str
 	if err := checkType(typ); err != nil {
 		return store.Version{}, err
 	}
+	p, err := c.permits(scope.InteractionDelete, typ)
+	if err != nil {
+		return store.Version{}, err
+	}
 	cur, err := tx.Read(ctx, typ, id)
 	if err != nil {
+		return store.Version{}, err
+	}
+	if err := s.mayChange(ctx, c, p, cur); err != nil {
 		return store.Version{}, err
 	}
 	if err := checkIfMatch(typ, id, cur.VersionID, ifMatch); err != nil {
@@ -164,8 +195,15 @@ func (s *Service) patch(ctx context.Context, tx store.Tx, c Caller, typ, id stri
 	if err := checkType(typ); err != nil {
 		return store.Version{}, err
 	}
+	p, err := c.permits(scope.InteractionPatch, typ)
+	if err != nil {
+		return store.Version{}, err
+	}
 	cur, err := tx.Read(ctx, typ, id)
 	if err != nil {
+		return store.Version{}, err
+	}
+	if err := s.mayChange(ctx, c, p, cur); err != nil {
 		return store.Version{}, err
 	}
 	if cur.Deleted {
@@ -179,6 +217,9 @@ func (s *Service) patch(ctx context.Context, tx store.Tx, c Caller, typ, id stri
 		return store.Version{}, err
 	}
 	if err := checkBody(typ, id, res); err != nil {
+		return store.Version{}, err
+	}
+	if err := s.mayWrite(ctx, c, p, res); err != nil {
 		return store.Version{}, err
 	}
 	v, err := s.put(ctx, tx, c, res, store.MethodPatch, cur.VersionID, nil)
@@ -258,19 +299,6 @@ func (s *Service) prepareChecked(ctx context.Context, typ, id string, res map[st
 		p.index = entries
 	}
 	return p, nil
-}
-
-// currentVersion returns the current version id of typ/id (0 when it does
-// not exist) and whether that version is a delete marker.
-func currentVersion(ctx context.Context, tx store.Tx, typ, id string) (int64, bool, error) {
-	cur, err := tx.Read(ctx, typ, id)
-	if outcome.Is(err, outcome.NotFound) {
-		return 0, false, nil
-	}
-	if err != nil {
-		return 0, false, err
-	}
-	return cur.VersionID, cur.Deleted, nil
 }
 
 func checkIfMatch(typ, id string, current, ifMatch int64) error {

@@ -9,7 +9,10 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ehealthplus/ehealth/internal/auth/scope"
+	"github.com/ehealthplus/ehealth/internal/auth/token"
 	"github.com/ehealthplus/ehealth/internal/fhir"
 	"github.com/ehealthplus/ehealth/internal/platform/platformtest"
 	"github.com/ehealthplus/ehealth/internal/resource"
@@ -39,11 +42,42 @@ func forEachBackendLimit(t *testing.T, limit int64, fn func(t *testing.T, s *ser
 	}
 }
 
-// server is a FHIR API over a test store.
+// server is a FHIR API over a test store. Requests carry an operator
+// token unless they set their own Authorization header ("" for none).
 type server struct {
-	t   *testing.T
-	svc *resource.Service
-	srv *httptest.Server
+	t      *testing.T
+	svc    *resource.Service
+	srv    *httptest.Server
+	tokens *token.Service
+	keys   store.Keyed // where the tokens' signing keys are
+	bearer string
+}
+
+// testBase is the FHIR base the test servers' tokens name as audience.
+const testBase = "http://ehealth.test/fhir"
+
+// newTokens returns a token service over st for the test servers.
+func newTokens(t *testing.T, st store.Store) *token.Service {
+	t.Helper()
+	tokens, err := token.New(st, token.Config{Issuer: testBase, Audience: testBase})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tokens
+}
+
+// issue returns a token with claims c (an operator token when c.Operator).
+func (s *server) issue(c token.Claims) string {
+	s.t.Helper()
+	issue := s.tokens.Issue
+	if c.Operator {
+		issue = s.tokens.IssueOperator
+	}
+	raw, _, err := issue(s.t.Context(), c, time.Hour)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return raw
 }
 
 func newServer(t *testing.T, st store.Store, limit int64) *server {
@@ -58,10 +92,13 @@ func serverOn(t *testing.T, st store.Store, limit int64) *server {
 	t.Helper()
 	p := platformtest.OpenShared(t, st)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	api := rest.New(p.Service, rest.Config{MaxBodyBytes: limit, Operations: p.Terminology}, log)
+	tokens := newTokens(t, st)
+	api := rest.New(p.Service, rest.Config{MaxBodyBytes: limit, Operations: p.Terminology, Tokens: tokens}, log)
 	hs := httptest.NewServer(api.Handler())
 	t.Cleanup(hs.Close)
-	return &server{t: t, svc: p.Service, srv: hs}
+	s := &server{t: t, svc: p.Service, srv: hs, tokens: tokens, keys: st}
+	s.bearer = s.issue(token.Claims{Subject: "operator", ClientID: "test", Scope: scope.MustParse("system/*.cruds"), Operator: true})
+	return s
 }
 
 // response is an HTTP answer with its body parsed when it is JSON.
@@ -96,8 +133,12 @@ func (s *server) do(method, path string, body any, headers ...string) response {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/fhir+json")
 	}
+	req.Header.Set("Authorization", "Bearer "+s.bearer)
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
+	}
+	if req.Header.Get("Authorization") == "" {
+		req.Header.Del("Authorization")
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ehealthplus/ehealth/internal/auth/scope"
+	"github.com/ehealthplus/ehealth/internal/auth/token"
 	"github.com/ehealthplus/ehealth/internal/platform/platformtest"
 	"github.com/ehealthplus/ehealth/internal/rest"
 )
@@ -34,10 +36,12 @@ func TestSearchExplain(t *testing.T) {
 			st := b.Open(t)
 			t.Cleanup(func() { st.Close() })
 			p := platformtest.OpenShared(t, st)
-			api := rest.New(p.Service, rest.Config{AllowExplain: true, Operations: p.Terminology}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			tokens := newTokens(t, st)
+			api := rest.New(p.Service, rest.Config{AllowExplain: true, Operations: p.Terminology, Tokens: tokens}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			hs := httptest.NewServer(api.Handler())
 			t.Cleanup(hs.Close)
-			s := &server{t: t, svc: p.Service, srv: hs}
+			s := &server{t: t, svc: p.Service, srv: hs, tokens: tokens}
+			s.bearer = s.issue(token.Claims{Subject: "operator", ClientID: "test", Scope: scope.MustParse("system/*.cruds"), Operator: true})
 			seedClinic(t, s)
 
 			r := s.do("GET", "/fhir/Patient/p1/Observation?code=8480-6&_explain=true", nil).must(t, http.StatusOK)

@@ -14,9 +14,9 @@ type Config struct {
 	BaseURL string
 	// MaxBodyBytes limits request bodies (413 above it); 0 means 64 MiB.
 	MaxBodyBytes int64
-	// Writer names the writer recorded on versions written through this API
-	// until callers authenticate.
-	Writer string
+	// Tokens verifies the bearer token every request but the public ones
+	// must carry (auth.go); without it the API answers 401 to all of them.
+	Tokens Tokens
 	// Version is the software version stated in the CapabilityStatement.
 	Version string
 	// Operations runs the operations beyond the core interactions (nil: none).
@@ -42,9 +42,6 @@ type API struct {
 func New(svc *resource.Service, cfg Config, log *slog.Logger) *API {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
-	}
-	if cfg.Writer == "" {
-		cfg.Writer = "anonymous"
 	}
 	return &API{svc: svc, cfg: cfg, log: log}
 }
@@ -74,10 +71,5 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("DELETE /fhir/{type}/{id}", a.delete)
 	mux.HandleFunc("PATCH /fhir/{type}/{id}", a.patch)
 	mux.HandleFunc("/fhir/", a.notFound)
-	return a.middleware(mux)
-}
-
-// caller is who makes the request.
-func (a *API) caller(*http.Request) resource.Caller {
-	return resource.Caller{Writer: a.cfg.Writer}
+	return a.middleware(a.authenticate(mux))
 }

@@ -139,7 +139,8 @@ func (s *Service) Issue(ctx context.Context, c Claims, ttl time.Duration) (strin
 // IssueOperator signs a platform-operator token: full FHIR access, consent
 // not applied, every use audited as operator. c must name no fhirUser, org,
 // role or patient. Only `ehealth admin token`, which needs access to the
-// database, calls it; no OAuth client can obtain this role.
+// database, calls it (and `ehealth bench` for its HTTP run); no OAuth
+// client can obtain this role.
 func (s *Service) IssueOperator(ctx context.Context, c Claims, ttl time.Duration) (string, Claims, error) {
 	c.Operator = true
 	return s.issue(ctx, c, ttl)

@@ -1,0 +1,88 @@
+package rest
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/ehealthplus/ehealth/internal/auth/token"
+	"github.com/ehealthplus/ehealth/internal/outcome"
+	"github.com/ehealthplus/ehealth/internal/resource"
+)
+
+// Tokens verifies bearer access tokens (token.Service does).
+type Tokens interface {
+	Verify(ctx context.Context, raw string) (token.Claims, error)
+}
+
+// claimsKey holds a request's verified token claims in its context.
+type claimsKey struct{}
+
+// public reports whether a request needs no token: the CapabilityStatement
+// and the SMART discovery document stay public (SMART App Launch,
+// https://hl7.org/fhir/smart-app-launch/conformance.html).
+func public(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions {
+		return false
+	}
+	p := strings.TrimSuffix(r.URL.Path, "/")
+	return p == "/fhir/metadata" || strings.HasPrefix(p, "/fhir/.well-known/")
+}
+
+// authenticate lets through requests with a valid bearer token, its claims
+// in the context, and public ones; every other request gets 401 with a
+// WWW-Authenticate challenge (RFC 6750). There is no switch to turn it off.
+func (a *API) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if public(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		claims, err := a.verify(r)
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", token.Challenge(a.realm(r), err))
+			a.writeError(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), claimsKey{}, claims)))
+	})
+}
+
+// verify reads and checks the request's bearer token.
+func (a *API) verify(r *http.Request) (token.Claims, error) {
+	if a.cfg.Tokens == nil {
+		return token.Claims{}, outcome.New(outcome.Unauthorized, "this server has no token verifier configured; it serves no requests")
+	}
+	raw, err := token.FromRequest(r)
+	if err != nil {
+		return token.Claims{}, err
+	}
+	return a.cfg.Tokens.Verify(r.Context(), raw)
+}
+
+// realm is the protection space named in challenges: the FHIR base.
+func (a *API) realm(r *http.Request) string { return a.baseURL(r) }
+
+// caller is who makes the request, from its verified token: the operator
+// (full access, consent not applied — every use audited once audit lands),
+// or a person or system limited by the token's scopes and, for patient/
+// scopes, the patient in context — the launch patient, else the citizen
+// the token is for.
+func (a *API) caller(r *http.Request) resource.Caller {
+	claims, ok := r.Context().Value(claimsKey{}).(token.Claims)
+	if !ok { // unreachable behind authenticate; deny everything if it happens
+		return resource.Caller{Writer: "unauthenticated", Grants: &resource.Grants{}}
+	}
+	if claims.Operator {
+		return resource.Caller{Writer: "operator"}
+	}
+	patient := claims.Patient
+	if patient == "" {
+		patient, _ = strings.CutPrefix(claims.FHIRUser, "Patient/")
+	}
+	writer := claims.ClientID
+	if claims.Org != "" {
+		writer = claims.Org
+	}
+	return resource.Caller{Writer: writer, Grants: &resource.Grants{Scopes: claims.Scope, Patient: patient}}
+}
