@@ -77,6 +77,7 @@ type Service struct {
 	set      atomic.Pointer[keySet] // the keys, read without locking
 	loadMu   sync.Mutex             // one read or rotation of the keys at a time
 	lastRead time.Time              // guarded by loadMu
+	verified verifiedTokens         // tokens already verified (verified.go)
 
 	// beforeInsert, when set (by tests), runs after a slot was found empty
 	// and before its key is inserted: tests hold two processes there to
@@ -188,6 +189,9 @@ func (s *Service) Verify(ctx context.Context, raw string) (Claims, error) {
 	if len(raw) > maxTokenLen {
 		return Claims{}, invalidToken("the token is longer than %d bytes", maxTokenLen)
 	}
+	if c, ok := s.verified.get(raw, s.now(), s.leeway); ok {
+		return c, nil
+	}
 	tok, err := jwt.ParseSigned(raw, algorithms)
 	if err != nil {
 		return Claims{}, invalidToken("the token is not a JWT signed with ES256")
@@ -211,7 +215,11 @@ func (s *Service) Verify(ctx context.Context, raw string) (Claims, error) {
 		}
 		return Claims{}, invalidToken("the token's claims are malformed")
 	}
-	return s.check(w, now)
+	c, err := s.check(w, now)
+	if err == nil {
+		s.verified.put(raw, c, now, s.leeway)
+	}
+	return c, err
 }
 
 // isAccessTokenType accepts "at+jwt" and "application/at+jwt", in any case
