@@ -121,7 +121,8 @@ func (t *Terminology) Names(typ string) []string { return operations[typ] }
 
 // Run runs a terminology operation at type level (instance nil) or on a
 // stored instance, with parameters from the query (GET) or a Parameters body.
-func (t *Terminology) Run(ctx context.Context, typ, name string, instance map[string]any, query url.Values, body map[string]any) (map[string]any, error) {
+// Terminology is public knowledge: any caller may run it.
+func (t *Terminology) Run(ctx context.Context, _ resource.Caller, typ, name string, instance map[string]any, query url.Values, body map[string]any) (map[string]any, error) {
 	params := body
 	if params == nil {
 		params = terminology.QueryParameters(query)

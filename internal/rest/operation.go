@@ -9,6 +9,7 @@ import (
 
 	"github.com/ehealthplus/ehealth/internal/fhir"
 	"github.com/ehealthplus/ehealth/internal/outcome"
+	"github.com/ehealthplus/ehealth/internal/resource"
 )
 
 // Operations runs FHIR operations beyond the core interactions
@@ -17,10 +18,40 @@ import (
 type Operations interface {
 	// Names lists the operations (with their $) offered on a resource type.
 	Names(typ string) []string
-	// Run runs operation name on typ, at type level (instance nil) or on a
-	// stored instance, with parameters from the query (GET) or a Parameters
-	// body (POST).
-	Run(ctx context.Context, typ, name string, instance map[string]any, query url.Values, body map[string]any) (map[string]any, error)
+	// Run runs operation name on typ for caller c, at type level (instance
+	// nil) or on a stored instance (already read as c may), with parameters
+	// from the query (GET) or a Parameters body (POST). The provider decides
+	// what c may do: operations that write or reach across compartments
+	// check it themselves.
+	Run(ctx context.Context, c resource.Caller, typ, name string, instance map[string]any, query url.Values, body map[string]any) (map[string]any, error)
+}
+
+// OperationSet offers the operations of several providers together: Names
+// lists them all, and Run goes to the first provider naming the operation
+// on the type.
+type OperationSet []Operations
+
+// Names lists every provider's operations on typ.
+func (set OperationSet) Names(typ string) []string {
+	var out []string
+	for _, ops := range set {
+		for _, n := range ops.Names(typ) {
+			if !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// Run runs name on the first provider offering it on typ.
+func (set OperationSet) Run(ctx context.Context, c resource.Caller, typ, name string, instance map[string]any, query url.Values, body map[string]any) (map[string]any, error) {
+	for _, ops := range set {
+		if slices.Contains(ops.Names(typ), name) {
+			return ops.Run(ctx, c, typ, name, instance, query, body)
+		}
+	}
+	return nil, outcome.New(outcome.NotFound, "operation %q is not known on %s", name, typ)
 }
 
 // typeOperation serves POST /fhir/{type}/${operation}.
@@ -92,7 +123,7 @@ func (a *API) operation(w http.ResponseWriter, r *http.Request, name string, ins
 			return
 		}
 	}
-	out, err := a.cfg.Operations.Run(r.Context(), typ, name, instance, r.URL.Query(), body)
+	out, err := a.cfg.Operations.Run(r.Context(), a.caller(r), typ, name, instance, r.URL.Query(), body)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
