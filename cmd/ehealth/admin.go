@@ -50,7 +50,7 @@ func runAdminToken(ctx context.Context, args []string, stdout, stderr io.Writer)
 	scopes := fs.String("scope", "", `SMART scopes, space-separated, e.g. "system/*.cruds" (required)`)
 	ttl := fs.Duration("ttl", time.Hour, fmt.Sprintf("lifetime (at most %s)", token.MaxTTL))
 	baseURL := fs.String("base-url", defaultBaseURL, "absolute URL of the FHIR base: the token's audience (the server's --base-url)")
-	issuer := fs.String("issuer", "", "the token's issuer (default: the base URL)")
+	issuer := fs.String("issuer", "", "the token's issuer, the authorization server's scheme://host (default: the base URL's; the server's --issuer)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func runAdminToken(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return fmt.Errorf("admin token: %w", err)
 	}
 	if *issuer == "" {
-		*issuer = *baseURL
+		*issuer = origin(*baseURL)
 	}
 	for _, f := range []struct{ name, v string }{{"--base-url", *baseURL}, {"--issuer", *issuer}} {
 		if u, err := url.Parse(f.v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {

@@ -96,7 +96,7 @@ func TestAdminToken(t *testing.T) {
 					if !reflect.DeepEqual(got, tc.want) {
 						t.Errorf("claims %+v, want %+v", got, tc.want)
 					}
-					if c.Scope.String() != tc.scope || c.ClientID != adminClientID || c.Issuer != base || c.Audience != base {
+					if c.Scope.String() != tc.scope || c.ClientID != adminClientID || c.Issuer != origin(base) || c.Audience != base {
 						t.Errorf("scope %q client %q iss %q aud %q", c.Scope.String(), c.ClientID, c.Issuer, c.Audience)
 					}
 					if life := c.Expiry.Sub(c.IssuedAt); life != tc.ttl {
@@ -117,7 +117,7 @@ func verifyAdminToken(t *testing.T, dbURL, base, raw string) token.Claims {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	svc, err := token.New(st, token.Config{Issuer: base, Audience: base})
+	svc, err := token.New(st, token.Config{Issuer: origin(base), Audience: base})
 	if err != nil {
 		t.Fatal(err)
 	}

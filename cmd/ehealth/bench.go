@@ -111,7 +111,7 @@ func benchSearch(ctx context.Context, f benchFlags) (bench.Report, error) {
 	if f.http {
 		// The HTTP run authenticates as the operator, with a token checked
 		// on every request as in production.
-		tokens, err := token.New(p.Store, token.Config{Issuer: defaultBaseURL, Audience: defaultBaseURL})
+		tokens, err := token.New(p.Store, token.Config{Issuer: origin(defaultBaseURL), Audience: defaultBaseURL})
 		if err != nil {
 			return bench.Report{}, err
 		}

@@ -37,6 +37,7 @@ func TestServe(t *testing.T) {
 		want       int
 	}{{"/healthz", "", 200}, {"/readyz", "", 200}, {"/fhir/metadata", "", 200},
 		{"/fhir/Patient/x", "", 401}, {"/fhir/Patient/x", "Bearer not-a-token", 401}, {"/fhir/Patient/x", bearer, 404},
+		{"/fhir/.well-known/smart-configuration", "", 200}, {"/.well-known/openid-configuration", "", 200}, {"/.well-known/jwks.json", "", 200},
 		{"/metrics", "", 200}}
 	for _, c := range checks {
 		path, want := c.path, c.want

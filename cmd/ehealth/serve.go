@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
+	"github.com/ehealthplus/ehealth/internal/auth/oauth"
 	"github.com/ehealthplus/ehealth/internal/auth/token"
 	"github.com/ehealthplus/ehealth/internal/ops"
 	"github.com/ehealthplus/ehealth/internal/rest"
@@ -24,7 +26,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	baseURL := fs.String("base-url", "", "absolute URL of the FHIR base (default: from each request's Host, + /fhir)")
 	maxBody := fs.Int64("max-body", rest.DefaultMaxBodyBytes, "request size limit in bytes (413 above it)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
-	issuer := fs.String("issuer", "", "the issuer of the access tokens the server accepts (default: the base URL, or "+defaultBaseURL+")")
+	issuer := fs.String("issuer", "", "the authorization server's URL, scheme://host: the issuer of the access tokens (default: the base URL's)")
+	loginURL := fs.String("login-url", "/login", "where the authorization endpoint sends people who are not signed in")
 	allowExplain := fs.Bool("allow-explain", false, "answer _explain=true on searches with the SQL and its plan (an operator's diagnostic; off in production)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -41,21 +44,27 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer closer{p}.Close()
 	// Tokens name the FHIR base as their audience: the --base-url, or
-	// `ehealth admin token`'s default when the base is taken from requests.
+	// `ehealth admin token`'s default when the base is taken from requests;
+	// their issuer is the authorization server, at the base's origin.
 	audience := *baseURL
 	if audience == "" {
 		audience = defaultBaseURL
 	}
 	if *issuer == "" {
-		*issuer = audience
+		*issuer = origin(audience)
 	}
 	tokens, err := token.New(p.Store, token.Config{Issuer: *issuer, Audience: audience, Log: log})
 	if err != nil {
 		return err
 	}
+	authz, err := oauth.New(p.Store, tokens, oauth.Config{Issuer: *issuer, FHIRBaseURL: audience, LoginURL: *loginURL,
+		Relationships: oauth.StoreRelationships{Store: p.Store}, Roles: oauth.StoreRoles{Store: p.Store}, Log: log})
+	if err != nil {
+		return err
+	}
 	api := rest.New(p.Service, rest.Config{BaseURL: *baseURL, MaxBodyBytes: *maxBody, Version: version, Operations: p.Terminology,
-		AllowExplain: *allowExplain, Tokens: tokens}, log)
-	handler := ops.Handler(api.Handler(), p.Service, log)
+		AllowExplain: *allowExplain, Tokens: tokens, Active: authz.Active}, log)
+	handler := ops.Handler(withAuthorizationServer(api.Handler(), authz.Handler()), p.Service, log)
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -81,4 +90,26 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	return nil
+}
+
+// withAuthorizationServer routes the OAuth endpoints, the discovery
+// documents and the JWKS to the authorization server, and everything else
+// to the FHIR API.
+func withAuthorizationServer(api, authz http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", api)
+	mux.Handle("/oauth/", authz)
+	mux.Handle(oauth.PathOpenIDConfig, authz)
+	mux.Handle(oauth.PathJWKS, authz)
+	mux.Handle(oauth.SmartConfigurationPath, authz)
+	return mux
+}
+
+// origin is scheme://host of an absolute URL.
+func origin(base string) string {
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" {
+		return base
+	}
+	return u.Scheme + "://" + u.Host
 }

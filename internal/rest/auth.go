@@ -2,6 +2,7 @@ package rest
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -57,7 +58,18 @@ func (a *API) verify(r *http.Request) (token.Claims, error) {
 	if err != nil {
 		return token.Claims{}, err
 	}
-	return a.cfg.Tokens.Verify(r.Context(), raw)
+	claims, err := a.cfg.Tokens.Verify(r.Context(), raw)
+	if err != nil || a.cfg.Active == nil {
+		return claims, err
+	}
+	active, err := a.cfg.Active(r.Context(), claims)
+	if err != nil {
+		return token.Claims{}, fmt.Errorf("token status: %w", err)
+	}
+	if !active {
+		return token.Claims{}, outcome.New(outcome.Unauthorized, "the token has been revoked")
+	}
+	return claims, nil
 }
 
 // realm is the protection space named in challenges: the FHIR base.

@@ -1,8 +1,12 @@
 package rest_test
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +14,8 @@ import (
 
 	"github.com/ehealthplus/ehealth/internal/auth/scope"
 	"github.com/ehealthplus/ehealth/internal/auth/token"
+	"github.com/ehealthplus/ehealth/internal/platform/platformtest"
+	"github.com/ehealthplus/ehealth/internal/rest"
 )
 
 // TestAuthentication: every request but the public ones needs a valid
@@ -174,4 +180,33 @@ func TestScopes(t *testing.T) {
 			t.Errorf("batch GET statuses %v, want 200, 404, 404", statuses)
 		}
 	})
+}
+
+// TestRevokedToken: with an Active check (the authorization server's),
+// a verified token that was revoked is refused like an invalid one.
+func TestRevokedToken(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.Name, func(t *testing.T) {
+			st := b.Open(t)
+			t.Cleanup(func() { st.Close() })
+			p := platformtest.OpenShared(t, st)
+			tokens := newTokens(t, st)
+			revoked := map[string]bool{}
+			active := func(_ context.Context, c token.Claims) (bool, error) { return !revoked[c.ID], nil }
+			api := rest.New(p.Service, rest.Config{Operations: p.Terminology, Tokens: tokens, Active: active}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			hs := httptest.NewServer(api.Handler())
+			t.Cleanup(hs.Close)
+			s := &server{t: t, svc: p.Service, srv: hs, tokens: tokens, keys: st}
+			raw, claims, err := tokens.Issue(t.Context(), token.Claims{Subject: "p1", ClientID: "app", FHIRUser: "Patient/p1", Scope: scope.MustParse("patient/*.rs")}, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.do("GET", "/fhir/Patient/p1", nil, "Authorization", "Bearer "+raw).must(t, http.StatusNotFound)
+			revoked[claims.ID] = true
+			r := s.do("GET", "/fhir/Patient/p1", nil, "Authorization", "Bearer "+raw).must(t, http.StatusUnauthorized)
+			if !strings.Contains(string(r.raw), "revoked") {
+				t.Errorf("the refusal does not say the token was revoked: %s", r.raw)
+			}
+		})
+	}
 }

@@ -1,9 +1,11 @@
 package rest
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 
+	"github.com/ehealthplus/ehealth/internal/auth/token"
 	"github.com/ehealthplus/ehealth/internal/resource"
 )
 
@@ -17,6 +19,10 @@ type Config struct {
 	// Tokens verifies the bearer token every request but the public ones
 	// must carry (auth.go); without it the API answers 401 to all of them.
 	Tokens Tokens
+	// Active, when set, is asked of every verified token whether it is
+	// still active — not revoked at the authorization server (RFC 7009) —
+	// and an inactive one is refused like an invalid one.
+	Active func(ctx context.Context, c token.Claims) (bool, error)
 	// Version is the software version stated in the CapabilityStatement.
 	Version string
 	// Operations runs the operations beyond the core interactions (nil: none).
