@@ -143,8 +143,8 @@ func notKnown(typ, id string) error {
 // index. A delete marker carries no body to filter, so under filters it is
 // not visible (404, never 410).
 func (s *Service) visible(ctx context.Context, c Caller, p permit, v store.Version) (bool, error) {
-	if !c.access().Allows(v.PatientKey) {
-		return false, nil
+	if ok, err := s.store.Visible(ctx, c.access(), v.PatientKey); err != nil || !ok {
+		return false, err
 	}
 	if p.patient != "" && v.PatientKey != "" && v.PatientKey != p.patient {
 		return false, nil

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"github.com/ehealthplus/ehealth/internal/search"
 )
@@ -9,18 +10,23 @@ import (
 // Access is the access predicate every search path applies inside the
 // query: which patient compartments, and whether resources outside any
 // patient compartment, the caller may see. The zero value sees nothing;
-// AccessAll sees everything (the platform operator, and every caller until
-// consent lands). Deny by default.
+// AccessAll sees everything (the platform operator). Deny by default.
 type Access struct {
 	All        bool     // no restriction
 	Patients   []string // patient keys (Patient ids) whose compartments are visible
 	NonPatient bool     // resources with no patient key (Organization, Practitioner, CodeSystem …) are visible
+	// Grantee, when set, also makes visible every patient the store holds
+	// a Grant to it for, valid at At (the time of the request; zero: now).
+	Grantee string
+	At      time.Time
 }
 
 // AccessAll is the predicate that hides nothing.
 var AccessAll = Access{All: true}
 
-// Allows reports whether a row with patientKey is visible under a.
+// Allows reports whether a row with patientKey is visible under a without
+// the grants; with a Grantee, a false may still be true by a grant: ask
+// the store (Searcher.Visible).
 func (a Access) Allows(patientKey string) bool {
 	if a.All {
 		return true
@@ -68,6 +74,9 @@ type Searcher interface {
 	// (chains and _has included) visible under q.Access. Plan.Count is the
 	// page size; Plan.Summary "count" means only Total.
 	Search(ctx context.Context, q SearchQuery) (SearchPage, error)
+	// Visible reports whether rows of patientKey are visible under a, its
+	// grants included: the check of a read, which does not search.
+	Visible(ctx context.Context, a Access, patientKey string) (bool, error)
 	// Include returns the current versions that the given versions refer
 	// to (_include) or that refer to them (_revinclude, rev true) through
 	// inc, visible under access, at most limit of them.

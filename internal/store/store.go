@@ -100,6 +100,8 @@ type Tx interface {
 	// before this transaction may be stale: read the current version
 	// through the Tx first.
 	ReplaceIndex(ctx context.Context, typ, id string, codes []string, entries []search.Entry) error
+	// GrantWriter records the grants access predicates read (grants.go).
+	GrantWriter
 }
 
 // HistoryQuery selects versions for _history at the instance, type or system level.

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -264,6 +265,7 @@ func testSearchTotals(t *testing.T, s store.Store) {
 // resource match through a chain or _has.
 func testSearchAccess(t *testing.T, s store.Store) {
 	w := clinicWorld(t, s)
+	grantHalf(t, s)
 	for _, tc := range []struct {
 		typ, query string
 		access     store.Access
@@ -289,14 +291,20 @@ func testSearchAccess(t *testing.T, s store.Store) {
 		{"Practitioner", "_has:Patient:general-practitioner:_has:Observation:patient:code=29463-7", half, ""},
 		{"Observation", "code:not=zz-1", half, "Observation/o1 o2 o3 o6 o8 o9"},
 	} {
-		q := w.plan(tc.typ, tc.query)
-		got := w.all(store.SearchQuery{Plan: q, Access: tc.access})
-		if g := sortedRefs(got); g != expand(tc.want) {
-			t.Errorf("%s?%s under %+v\n got %s\nwant %s", tc.typ, tc.query, tc.access, g, expand(tc.want))
+		accesses := []store.Access{tc.access}
+		if tc.access.NonPatient && slices.Equal(tc.access.Patients, half.Patients) {
+			accesses = append(accesses, halfGranted) // the same patients, by grants
 		}
-		page := w.run(store.SearchQuery{Plan: w.plan(tc.typ, tc.query+"&_summary=count"), Access: tc.access})
-		if page.Total != int64(len(strings.Fields(tc.want))) {
-			t.Errorf("%s?%s under %+v: count %d, want %d", tc.typ, tc.query, tc.access, page.Total, len(strings.Fields(tc.want)))
+		for _, access := range accesses {
+			q := w.plan(tc.typ, tc.query)
+			got := w.all(store.SearchQuery{Plan: q, Access: access})
+			if g := sortedRefs(got); g != expand(tc.want) {
+				t.Errorf("%s?%s under %+v\n got %s\nwant %s", tc.typ, tc.query, access, g, expand(tc.want))
+			}
+			page := w.run(store.SearchQuery{Plan: w.plan(tc.typ, tc.query+"&_summary=count"), Access: access})
+			if page.Total != int64(len(strings.Fields(tc.want))) {
+				t.Errorf("%s?%s under %+v: count %d, want %d", tc.typ, tc.query, access, page.Total, len(strings.Fields(tc.want)))
+			}
 		}
 	}
 	// In one patient's compartment the predicate is decided once for the
@@ -311,13 +319,24 @@ func testSearchAccess(t *testing.T, s store.Store) {
 		{"Observation", "subject:Patient.name=chan", "p1", "Observation/o1 o2 o8"}, // p1 is visible
 		{"Patient", "_has:Observation:performer:code=zz-1", "p2", ""},              // o7 is hidden
 	} {
-		q := store.SearchQuery{Plan: w.plan(tc.typ, tc.query), Access: half, Patient: tc.patient}
-		if got := sortedRefs(w.all(q)); got != expand(tc.want) {
-			t.Errorf("compartment %s %s?%s under half = %s, want %s", tc.patient, tc.typ, tc.query, got, expand(tc.want))
+		for _, access := range []store.Access{half, halfGranted} {
+			q := store.SearchQuery{Plan: w.plan(tc.typ, tc.query), Access: access, Patient: tc.patient}
+			if got := sortedRefs(w.all(q)); got != expand(tc.want) {
+				t.Errorf("compartment %s %s?%s under %+v = %s, want %s", tc.patient, tc.typ, tc.query, access, got, expand(tc.want))
+			}
+			q.Plan = w.plan(tc.typ, tc.query+"&_summary=count")
+			if page := w.run(q); page.Total != int64(len(strings.Fields(tc.want))) {
+				t.Errorf("compartment %s %s?%s under %+v: count %d, want %d", tc.patient, tc.typ, tc.query, access, page.Total, len(strings.Fields(tc.want)))
+			}
 		}
-		q.Plan = w.plan(tc.typ, tc.query+"&_summary=count")
-		if page := w.run(q); page.Total != int64(len(strings.Fields(tc.want))) {
-			t.Errorf("compartment %s %s?%s under half: count %d, want %d", tc.patient, tc.typ, tc.query, page.Total, len(strings.Fields(tc.want)))
+	}
+	// Visible, the check of a read, agrees with the predicate.
+	for key, want := range map[string]bool{"p1": true, "p5": true, "p6": false, "p7": false, "p8": false, "p9": false, "": true} {
+		for _, access := range []store.Access{half, halfGranted} {
+			got, err := s.Visible(t.Context(), access, key)
+			if err != nil || got != want {
+				t.Errorf("Visible(%+v, %q) = %v, %v; want %v", access, key, got, err, want)
+			}
 		}
 	}
 }

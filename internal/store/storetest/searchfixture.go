@@ -212,6 +212,8 @@ func expand(s string) string {
 var (
 	// half sees patients p1..p5 and resources outside any compartment.
 	half = store.Access{Patients: []string{"p1", "p2", "p3", "p4", "p5"}, NonPatient: true}
+	// halfGranted sees what half sees, through grants (grantHalf).
+	halfGranted = store.Access{Grantee: "Organization/half", NonPatient: true}
 	// nobody sees nothing (the zero value).
 	nobody = store.Access{}
 )
@@ -233,4 +235,42 @@ func decodeJSON(s string) any {
 		panic(err)
 	}
 	return v
+}
+
+// grantHalf records the grants of halfGranted: p1…p5 now, and grants
+// that must not count — p6's has ended, p7's has not begun, p8's is
+// another grantee's.
+func grantHalf(t *testing.T, s store.Store) {
+	t.Helper()
+	now := time.Now()
+	grants := []store.Grant{
+		{Grantee: "Organization/half", PatientKey: "p6", Source: "Consent/c6", From: now.Add(-48 * time.Hour), To: now.Add(-time.Hour)},
+		{Grantee: "Organization/half", PatientKey: "p7", Source: "Consent/c7", From: now.Add(time.Hour)},
+		{Grantee: "Organization/other", PatientKey: "p8", Source: "Consent/c8", From: now.Add(-time.Hour)},
+	}
+	for i, p := range []string{"p1", "p2", "p3", "p4", "p5"} {
+		grants = append(grants, store.Grant{Grantee: "Organization/half", PatientKey: p, Source: fmt.Sprintf("Encounter/e%d", i), From: now.Add(-time.Hour), To: now.Add(time.Hour)})
+	}
+	// A grant replaced by a later put of the same source.
+	grants = append(grants, store.Grant{Grantee: "Organization/half", PatientKey: "p9", Source: "Consent/c9", From: now.Add(-time.Hour)},
+		store.Grant{Grantee: "Organization/half", PatientKey: "p9", Source: "Consent/c9", From: now.Add(-time.Hour), To: now.Add(-time.Minute)})
+	err := s.Write(t.Context(), func(tx store.Tx) error {
+		for _, g := range grants {
+			if err := tx.PutGrant(t.Context(), g); err != nil {
+				return err
+			}
+		}
+		// A revoked consent takes its grants with it.
+		if err := tx.PutGrant(t.Context(), store.Grant{Grantee: "Organization/half", PatientKey: "p10", Source: "Consent/c10", From: now.Add(-time.Hour)}); err != nil {
+			return err
+		}
+		n, err := tx.DeleteGrants(t.Context(), "Consent/c10")
+		if err == nil && n != 1 {
+			err = fmt.Errorf("DeleteGrants removed %d grants, want 1", n)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ehealthplus/ehealth/internal/store"
 )
@@ -96,8 +97,8 @@ func (b *builder) in(expr string, vals []string) string {
 
 // accessCond is the access predicate on a patient_key column: "" when
 // nothing is hidden. The non-patient key "" joins the visible keys' list
-// when NonPatient is set, so the predicate is one list membership (which
-// PostgreSQL can hash) rather than an OR of two conditions.
+// when NonPatient is set, so that part is one list membership (which
+// PostgreSQL can hash); a grantee adds a semi-join on its grants.
 func (b *builder) accessCond(col string) string {
 	a := b.access
 	if a.All {
@@ -112,20 +113,46 @@ func (b *builder) accessCond(col string) string {
 	if a.NonPatient {
 		keys = append(keys, "")
 	}
-	return b.in(col, keys)
+	if a.Grantee == "" {
+		return b.in(col, keys)
+	}
+	g := b.alias("g")
+	granted := col + " IN (SELECT " + g + ".patient_key FROM access_grant " + g + " WHERE " + b.grantValid(g) + ")"
+	if len(keys) == 0 {
+		return granted
+	}
+	return "(" + b.in(col, keys) + " OR " + granted + ")"
+}
+
+// grantValid is "grant row g is the access's grantee's and holds at its
+// time".
+func (b *builder) grantValid(g string) string {
+	at := b.access.At
+	if at.IsZero() {
+		at = time.Now()
+	}
+	us := b.arg(at.UnixMicro())
+	return g + ".grantee = " + b.arg(b.access.Grantee) + " AND " + g + ".valid_from_us <= " + us +
+		" AND (" + g + ".valid_to_us = 0 OR " + g + ".valid_to_us > " + us + ")"
 }
 
 // scopedAccess is the access predicate on the patient_key column of rows
 // read in scope sc. In one patient's compartment every such row carries
-// that patient's key, so the predicate is decided once, here, instead of
-// per row: nothing to check when the patient is visible, no rows when not.
-// The query then runs on the patient-keyed indexes alone.
+// that patient's key, so the predicate is decided once for the patient
+// instead of per row: nothing to check when the list shows the patient,
+// one grant lookup when a grant may, no rows otherwise. The query then
+// runs on the patient-keyed indexes alone.
 func (b *builder) scopedAccess(col string, sc scope) string {
 	if sc.patient == "" {
 		return b.accessCond(col)
 	}
 	if b.access.Allows(sc.patient) {
 		return ""
+	}
+	if b.access.Grantee != "" {
+		g := b.alias("g")
+		return "EXISTS (SELECT 1 FROM access_grant " + g + " WHERE " + g + ".patient_key = " + b.arg(sc.patient) +
+			" AND " + b.grantValid(g) + ")"
 	}
 	return "1=0"
 }

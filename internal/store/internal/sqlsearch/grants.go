@@ -1,0 +1,45 @@
+package sqlsearch
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ehealthplus/ehealth/internal/store"
+)
+
+// Visible reports whether rows of patientKey are visible under a: by its
+// list and NonPatient, else by a grant to its grantee valid at its time.
+func (e *Engine) Visible(ctx context.Context, db DB, a store.Access, patientKey string) (bool, error) {
+	if a.Allows(patientKey) {
+		return true, nil
+	}
+	if a.Grantee == "" || patientKey == "" {
+		return false, nil
+	}
+	b := &builder{d: e.d, access: a}
+	n, err := db.Count(ctx, "SELECT count(*) FROM access_grant g WHERE g.patient_key = "+b.arg(patientKey)+" AND "+b.grantValid("g"), b.args)
+	if err != nil {
+		return false, fmt.Errorf("access grants: %w", err)
+	}
+	return n > 0, nil
+}
+
+// GrantSQL is the statements of the grant table, in the dialect's
+// placeholders: put one grant (grantee, patient_key, source, from, to; an
+// upsert) and delete a source's.
+func (d *Dialect) GrantSQL() (put, deleteSource string) {
+	p := d.Param
+	put = "INSERT INTO access_grant (grantee, patient_key, source, valid_from_us, valid_to_us) VALUES (" +
+		p(1) + ", " + p(2) + ", " + p(3) + ", " + p(4) + ", " + p(5) + ") ON CONFLICT (grantee, patient_key, source) DO UPDATE SET " +
+		"valid_from_us = excluded.valid_from_us, valid_to_us = excluded.valid_to_us"
+	return put, "DELETE FROM access_grant WHERE source = " + p(1)
+}
+
+// GrantArgs are the arguments of GrantSQL's put for g.
+func GrantArgs(g store.Grant) []any {
+	var to int64
+	if !g.To.IsZero() {
+		to = g.To.UnixMicro()
+	}
+	return []any{g.Grantee, g.PatientKey, g.Source, g.From.UnixMicro(), to}
+}

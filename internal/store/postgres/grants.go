@@ -1,0 +1,38 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ehealthplus/ehealth/internal/store"
+	"github.com/ehealthplus/ehealth/internal/store/internal/sqlsearch"
+)
+
+var putGrantSQL, deleteGrantsSQL = dialect.GrantSQL()
+
+// PutGrant records a grant (see store.GrantWriter).
+func (t *tx) PutGrant(ctx context.Context, g store.Grant) error {
+	if _, err := t.tx.Exec(ctx, putGrantSQL, sqlsearch.GrantArgs(g)...); err != nil {
+		return fmt.Errorf("postgres: put grant from %s: %w", g.Source, err)
+	}
+	return nil
+}
+
+// DeleteGrants removes the grants recorded from source.
+func (t *tx) DeleteGrants(ctx context.Context, source string) (int64, error) {
+	tag, err := t.tx.Exec(ctx, deleteGrantsSQL, source)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: delete grants from %s: %w", source, err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// Visible reports whether rows of patientKey are visible under a (see
+// store.Searcher).
+func (s *Store) Visible(ctx context.Context, a store.Access, patientKey string) (bool, error) {
+	ok, err := s.search.Visible(ctx, searchDB{s}, a, patientKey)
+	if err != nil {
+		return false, fmt.Errorf("postgres: %w", err)
+	}
+	return ok, nil
+}
