@@ -15,17 +15,19 @@ type Access struct {
 	All        bool     // no restriction
 	Patients   []string // patient keys (Patient ids) whose compartments are visible
 	NonPatient bool     // resources with no patient key (Organization, Practitioner, CodeSystem …) are visible
-	// Grantee, when set, also makes visible every patient the store holds
-	// a Grant to it for, valid at At (the time of the request; zero: now).
-	Grantee string
-	At      time.Time
+	// Grantees, when set, also make visible every patient the store holds
+	// a Grant to one of them for, valid at At (the time of the request;
+	// zero: now): a professional's provider, and the professional's own
+	// emergency accesses.
+	Grantees []string
+	At       time.Time
 }
 
 // AccessAll is the predicate that hides nothing.
 var AccessAll = Access{All: true}
 
 // Allows reports whether a row with patientKey is visible under a without
-// the grants; with a Grantee, a false may still be true by a grant: ask
+// the grants; with Grantees, a false may still be true by a grant: ask
 // the store (Searcher.Visible).
 func (a Access) Allows(patientKey string) bool {
 	if a.All {

@@ -213,7 +213,7 @@ var (
 	// half sees patients p1..p5 and resources outside any compartment.
 	half = store.Access{Patients: []string{"p1", "p2", "p3", "p4", "p5"}, NonPatient: true}
 	// halfGranted sees what half sees, through grants (grantHalf).
-	halfGranted = store.Access{Grantee: "Organization/half", NonPatient: true}
+	halfGranted = store.Access{Grantees: []string{"Organization/half", "Practitioner/nobody"}, NonPatient: true}
 	// nobody sees nothing (the zero value).
 	nobody = store.Access{}
 )

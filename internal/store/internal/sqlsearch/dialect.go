@@ -98,7 +98,7 @@ func (b *builder) in(expr string, vals []string) string {
 // accessCond is the access predicate on a patient_key column: "" when
 // nothing is hidden. The non-patient key "" joins the visible keys' list
 // when NonPatient is set, so that part is one list membership (which
-// PostgreSQL can hash); a grantee adds a semi-join on its grants.
+// PostgreSQL can hash); grantees add a semi-join on their grants.
 func (b *builder) accessCond(col string) string {
 	a := b.access
 	if a.All {
@@ -113,7 +113,7 @@ func (b *builder) accessCond(col string) string {
 	if a.NonPatient {
 		keys = append(keys, "")
 	}
-	if a.Grantee == "" {
+	if len(a.Grantees) == 0 {
 		return b.in(col, keys)
 	}
 	g := b.alias("g")
@@ -124,15 +124,15 @@ func (b *builder) accessCond(col string) string {
 	return "(" + b.in(col, keys) + " OR " + granted + ")"
 }
 
-// grantValid is "grant row g is the access's grantee's and holds at its
-// time".
+// grantValid is "grant row g is to one of the access's grantees and holds
+// at its time".
 func (b *builder) grantValid(g string) string {
 	at := b.access.At
 	if at.IsZero() {
 		at = time.Now()
 	}
 	us := b.arg(at.UnixMicro())
-	return g + ".grantee = " + b.arg(b.access.Grantee) + " AND " + g + ".valid_from_us <= " + us +
+	return b.in(g+".grantee", b.access.Grantees) + " AND " + g + ".valid_from_us <= " + us +
 		" AND (" + g + ".valid_to_us = 0 OR " + g + ".valid_to_us > " + us + ")"
 }
 
@@ -149,7 +149,7 @@ func (b *builder) scopedAccess(col string, sc scope) string {
 	if b.access.Allows(sc.patient) {
 		return ""
 	}
-	if b.access.Grantee != "" {
+	if len(b.access.Grantees) > 0 {
 		g := b.alias("g")
 		return "EXISTS (SELECT 1 FROM access_grant " + g + " WHERE " + g + ".patient_key = " + b.arg(sc.patient) +
 			" AND " + b.grantValid(g) + ")"

@@ -8,12 +8,13 @@ import (
 )
 
 // Visible reports whether rows of patientKey are visible under a: by its
-// list and NonPatient, else by a grant to its grantee valid at its time.
+// list and NonPatient, else by a grant to one of its grantees valid at its
+// time.
 func (e *Engine) Visible(ctx context.Context, db DB, a store.Access, patientKey string) (bool, error) {
 	if a.Allows(patientKey) {
 		return true, nil
 	}
-	if a.Grantee == "" || patientKey == "" {
+	if len(a.Grantees) == 0 || patientKey == "" {
 		return false, nil
 	}
 	b := &builder{d: e.d, access: a}
