@@ -62,7 +62,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	api := rest.New(p.Service, rest.Config{BaseURL: *baseURL, MaxBodyBytes: *maxBody, Version: version, Operations: p.Terminology,
+	api := rest.New(p.Service, rest.Config{BaseURL: *baseURL, MaxBodyBytes: *maxBody, Version: version, Operations: rest.OperationSet{p.Terminology, p.Registry},
 		AllowExplain: *allowExplain, Tokens: tokens, Active: authz.Active}, log)
 	handler := ops.Handler(withAuthorizationServer(api.Handler(), authz.Handler()), p.Service, log)
 

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 
 	"github.com/ehealthplus/ehealth/internal/conformance"
+	mpi "github.com/ehealthplus/ehealth/internal/registry"
 	"github.com/ehealthplus/ehealth/internal/resource"
 	"github.com/ehealthplus/ehealth/internal/search"
 	"github.com/ehealthplus/ehealth/internal/store"
@@ -24,6 +25,9 @@ type Platform struct {
 	Store       store.Store
 	Terminology *conformance.Terminology
 	Search      *conformance.SearchParameters
+	// Registry registers citizens, keeps the master patient index and the
+	// providers' registry; it offers its operations to rest.
+	Registry *mpi.Registry
 }
 
 // Open migrates st and assembles the services over it. Close stops the
@@ -54,7 +58,8 @@ func Open(ctx context.Context, st store.Store, log *slog.Logger) (*Platform, err
 		params.Close()
 		return nil, err
 	}
-	return &Platform{Service: svc, Store: st, Terminology: link, Search: params}, nil
+	reg := mpi.New(svc, st, mpi.WithLogger(log))
+	return &Platform{Service: svc, Store: st, Terminology: link, Search: params, Registry: reg}, nil
 }
 
 // Close stops the background jobs (reindexing).
