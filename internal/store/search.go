@@ -15,19 +15,21 @@ type Access struct {
 	All        bool     // no restriction
 	Patients   []string // patient keys (Patient ids) whose compartments are visible
 	NonPatient bool     // resources with no patient key (Organization, Practitioner, CodeSystem …) are visible
-	// Grantees, when set, also make visible every patient the store holds
-	// a Grant to one of them for, valid at At (the time of the request;
-	// zero: now): a professional's provider, and the professional's own
-	// emergency accesses.
-	Grantees []string
-	At       time.Time
+	// Grants are rules by the grants the store holds (store.Grant), each
+	// a list of grantees: a patient is also visible when, for one rule, it
+	// holds a grant valid at At (the time of the request; zero: now) to
+	// every grantee of the rule. A professional's are "a sharing consent
+	// to the provider and a care relationship with it", or "an emergency
+	// access of their own".
+	Grants [][]string
+	At     time.Time
 }
 
 // AccessAll is the predicate that hides nothing.
 var AccessAll = Access{All: true}
 
 // Allows reports whether a row with patientKey is visible under a without
-// the grants; with Grantees, a false may still be true by a grant: ask
+// the grants; with Grants, a false may still be true by a grant: ask
 // the store (Searcher.Visible).
 func (a Access) Allows(patientKey string) bool {
 	if a.All {

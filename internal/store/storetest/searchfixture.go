@@ -213,7 +213,7 @@ var (
 	// half sees patients p1..p5 and resources outside any compartment.
 	half = store.Access{Patients: []string{"p1", "p2", "p3", "p4", "p5"}, NonPatient: true}
 	// halfGranted sees what half sees, through grants (grantHalf).
-	halfGranted = store.Access{Grantees: []string{"Organization/half", "Practitioner/nobody"}, NonPatient: true}
+	halfGranted = store.Access{Grants: [][]string{{"sharing/Organization/half", "care/Organization/half"}, {"emergency/Practitioner/dr"}}, NonPatient: true}
 	// nobody sees nothing (the zero value).
 	nobody = store.Access{}
 )
@@ -237,38 +237,43 @@ func decodeJSON(s string) any {
 	return v
 }
 
-// grantHalf records the grants of halfGranted: p1…p5 now, and grants
-// that must not count — p6's has ended, p7's has not begun, p8's is
-// another grantee's.
+// grantHalf records the grants of halfGranted: p1…p4 hold both a sharing
+// consent and a care relationship now, p5 an emergency access; and
+// grants that must not count — p6's consent has ended, p7's relationship
+// has not begun, p8 has a consent but no relationship, p9's relationship
+// was replaced by an ended one, p10's consent was revoked.
 func grantHalf(t *testing.T, s store.Store) {
 	t.Helper()
 	now := time.Now()
-	grants := []store.Grant{
-		{Grantee: "Organization/half", PatientKey: "p6", Source: "Consent/c6", From: now.Add(-48 * time.Hour), To: now.Add(-time.Hour)},
-		{Grantee: "Organization/half", PatientKey: "p7", Source: "Consent/c7", From: now.Add(time.Hour)},
-		{Grantee: "Organization/other", PatientKey: "p8", Source: "Consent/c8", From: now.Add(-time.Hour)},
+	const sharing, care = "sharing/Organization/half", "care/Organization/half"
+	var grants []store.Grant
+	for i, p := range []string{"p1", "p2", "p3", "p4", "p6", "p7", "p8", "p9", "p10"} {
+		grants = append(grants, store.Grant{Grantee: sharing, PatientKey: p, Source: "Consent/c" + p, From: now.Add(-time.Hour)},
+			store.Grant{Grantee: care, PatientKey: p, Source: fmt.Sprintf("Encounter/e%d", i), From: now.Add(-time.Hour), To: now.Add(time.Hour)})
 	}
-	for i, p := range []string{"p1", "p2", "p3", "p4", "p5"} {
-		grants = append(grants, store.Grant{Grantee: "Organization/half", PatientKey: p, Source: fmt.Sprintf("Encounter/e%d", i), From: now.Add(-time.Hour), To: now.Add(time.Hour)})
-	}
-	// A grant replaced by a later put of the same source.
-	grants = append(grants, store.Grant{Grantee: "Organization/half", PatientKey: "p9", Source: "Consent/c9", From: now.Add(-time.Hour)},
-		store.Grant{Grantee: "Organization/half", PatientKey: "p9", Source: "Consent/c9", From: now.Add(-time.Hour), To: now.Add(-time.Minute)})
+	grants = append(grants,
+		store.Grant{Grantee: "emergency/Practitioner/dr", PatientKey: "p5", Source: "Task/bg1", From: now.Add(-time.Minute), To: now.Add(24 * time.Hour)},
+		store.Grant{Grantee: "emergency/Practitioner/other", PatientKey: "p6", Source: "Task/bg2", From: now.Add(-time.Minute)},
+		store.Grant{Grantee: sharing, PatientKey: "p6", Source: "Consent/cp6", From: now.Add(-48 * time.Hour), To: now.Add(-time.Hour)},
+		store.Grant{Grantee: care, PatientKey: "p7", Source: "Encounter/e5", From: now.Add(time.Hour)},
+		store.Grant{Grantee: care, PatientKey: "p9", Source: "Encounter/e7", From: now.Add(-time.Hour), To: now.Add(-time.Minute)},
+	)
 	err := s.Write(t.Context(), func(tx store.Tx) error {
 		for _, g := range grants {
 			if err := tx.PutGrant(t.Context(), g); err != nil {
 				return err
 			}
 		}
-		// A revoked consent takes its grants with it.
-		if err := tx.PutGrant(t.Context(), store.Grant{Grantee: "Organization/half", PatientKey: "p10", Source: "Consent/c10", From: now.Add(-time.Hour)}); err != nil {
-			return err
+		for _, src := range []string{"Encounter/e6", "Consent/cp10"} { // p8's relationship; p10's consent
+			n, err := tx.DeleteGrants(t.Context(), src)
+			if err == nil && n != 1 {
+				err = fmt.Errorf("DeleteGrants(%s) removed %d grants, want 1", src, n)
+			}
+			if err != nil {
+				return err
+			}
 		}
-		n, err := tx.DeleteGrants(t.Context(), "Consent/c10")
-		if err == nil && n != 1 {
-			err = fmt.Errorf("DeleteGrants removed %d grants, want 1", n)
-		}
-		return err
+		return nil
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -98,7 +98,7 @@ func (b *builder) in(expr string, vals []string) string {
 // accessCond is the access predicate on a patient_key column: "" when
 // nothing is hidden. The non-patient key "" joins the visible keys' list
 // when NonPatient is set, so that part is one list membership (which
-// PostgreSQL can hash); grantees add a semi-join on their grants.
+// PostgreSQL can hash); each grant rule adds semi-joins on the grants.
 func (b *builder) accessCond(col string) string {
 	a := b.access
 	if a.All {
@@ -113,35 +113,63 @@ func (b *builder) accessCond(col string) string {
 	if a.NonPatient {
 		keys = append(keys, "")
 	}
-	if len(a.Grantees) == 0 {
-		return b.in(col, keys)
-	}
-	g := b.alias("g")
-	granted := col + " IN (SELECT " + g + ".patient_key FROM access_grant " + g + " WHERE " + b.grantValid(g) + ")"
+	ors := []string{b.in(col, keys)}
 	if len(keys) == 0 {
-		return granted
+		ors = nil
 	}
-	return "(" + b.in(col, keys) + " OR " + granted + ")"
+	for _, rule := range a.Grants {
+		var ands []string
+		for _, grantee := range rule {
+			g := b.alias("g")
+			ands = append(ands, col+" IN (SELECT "+g+".patient_key FROM access_grant "+g+" WHERE "+b.grantValid(g, grantee)+")")
+		}
+		if len(ands) > 0 {
+			ors = append(ors, and(ands...))
+		}
+	}
+	switch len(ors) {
+	case 0:
+		return "1=0"
+	case 1:
+		return ors[0]
+	}
+	return "(" + strings.Join(ors, " OR ") + ")"
 }
 
-// grantValid is "grant row g is to one of the access's grantees and holds
-// at its time".
-func (b *builder) grantValid(g string) string {
+// grantValid is "grant row g is to grantee and holds at the access's time".
+func (b *builder) grantValid(g, grantee string) string {
 	at := b.access.At
 	if at.IsZero() {
 		at = time.Now()
 	}
 	us := b.arg(at.UnixMicro())
-	return b.in(g+".grantee", b.access.Grantees) + " AND " + g + ".valid_from_us <= " + us +
+	return g + ".grantee = " + b.arg(grantee) + " AND " + g + ".valid_from_us <= " + us +
 		" AND (" + g + ".valid_to_us = 0 OR " + g + ".valid_to_us > " + us + ")"
+}
+
+// grantedTo is "patient holds a valid grant to every grantee of one of the
+// access's rules", for one bound patient key ph.
+func (b *builder) grantedTo(ph string) string {
+	var ors []string
+	for _, rule := range b.access.Grants {
+		var ands []string
+		for _, grantee := range rule {
+			g := b.alias("g")
+			ands = append(ands, "EXISTS (SELECT 1 FROM access_grant "+g+" WHERE "+g+".patient_key = "+ph+" AND "+b.grantValid(g, grantee)+")")
+		}
+		if len(ands) > 0 {
+			ors = append(ors, "("+and(ands...)+")")
+		}
+	}
+	return or(ors)
 }
 
 // scopedAccess is the access predicate on the patient_key column of rows
 // read in scope sc. In one patient's compartment every such row carries
 // that patient's key, so the predicate is decided once for the patient
 // instead of per row: nothing to check when the list shows the patient,
-// one grant lookup when a grant may, no rows otherwise. The query then
-// runs on the patient-keyed indexes alone.
+// grant lookups when a grant may, no rows otherwise. The query then runs
+// on the patient-keyed indexes alone.
 func (b *builder) scopedAccess(col string, sc scope) string {
 	if sc.patient == "" {
 		return b.accessCond(col)
@@ -149,10 +177,8 @@ func (b *builder) scopedAccess(col string, sc scope) string {
 	if b.access.Allows(sc.patient) {
 		return ""
 	}
-	if len(b.access.Grantees) > 0 {
-		g := b.alias("g")
-		return "EXISTS (SELECT 1 FROM access_grant " + g + " WHERE " + g + ".patient_key = " + b.arg(sc.patient) +
-			" AND " + b.grantValid(g) + ")"
+	if len(b.access.Grants) > 0 {
+		return b.grantedTo(b.arg(sc.patient))
 	}
 	return "1=0"
 }

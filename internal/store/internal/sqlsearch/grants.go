@@ -8,17 +8,16 @@ import (
 )
 
 // Visible reports whether rows of patientKey are visible under a: by its
-// list and NonPatient, else by a grant to one of its grantees valid at its
-// time.
+// list and NonPatient, else by its grant rules at its time.
 func (e *Engine) Visible(ctx context.Context, db DB, a store.Access, patientKey string) (bool, error) {
 	if a.Allows(patientKey) {
 		return true, nil
 	}
-	if len(a.Grantees) == 0 || patientKey == "" {
+	if len(a.Grants) == 0 || patientKey == "" {
 		return false, nil
 	}
 	b := &builder{d: e.d, access: a}
-	n, err := db.Count(ctx, "SELECT count(*) FROM access_grant g WHERE g.patient_key = "+b.arg(patientKey)+" AND "+b.grantValid("g"), b.args)
+	n, err := db.Count(ctx, "SELECT count(*) FROM resource_current WHERE rid = -1 OR "+b.grantedTo(b.arg(patientKey)), b.args)
 	if err != nil {
 		return false, fmt.Errorf("access grants: %w", err)
 	}
