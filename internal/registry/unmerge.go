@@ -66,16 +66,23 @@ func (r *Registry) planUnmerge(ctx context.Context, source, target string) (plan
 			after[typ+"/"+id] = s
 		}
 	}
-	// The source first, the target second, then the moved resources, in
-	// the order the merge recorded them.
-	for i, e := range asList(merge.res["entity"]) {
+	u := undo{source: source, target: target, sourceIDs: asList(src.res["identifier"])}
+	var befores []string
+	for _, e := range asList(merge.res["entity"]) {
 		what, _ := e.(map[string]any)["what"].(map[string]any)
 		before, _ := what["reference"].(string)
-		typ, id, _, ok := parseVersioned(before)
-		if !ok {
-			continue
+		if typ, id, _, ok := parseVersioned(before); ok {
+			befores = append(befores, before)
+			if typ == "Patient" && id != source && id != target {
+				u.locals = append(u.locals, id)
+			}
 		}
-		if err := r.planRestore(ctx, &p, typ, id, before, after[typ+"/"+id], source, target, i > 1); err != nil {
+	}
+	// The target first, the source second, then the moved resources, in
+	// the order the merge recorded them.
+	for i, before := range befores {
+		typ, id, _, _ := parseVersioned(before)
+		if err := r.planRestore(ctx, &p, typ, id, before, after[typ+"/"+id], u, i > 1); err != nil {
 			return p, "", err
 		}
 	}
@@ -91,7 +98,7 @@ func (r *Registry) planUnmerge(ctx context.Context, source, target string) (plan
 // planRestore plans typ/id's content from before the merge (version
 // before), or, when it changed after the merge wrote version after, its
 // current content with the merge's re-pointing undone.
-func (r *Registry) planRestore(ctx context.Context, p *plan, typ, id, before, after, source, target string, moved bool) error {
+func (r *Registry) planRestore(ctx context.Context, p *plan, typ, id, before, after string, u undo, moved bool) error {
 	cur, err := r.read(ctx, typ, id)
 	if outcome.Is(err, outcome.Gone) {
 		p.issues = append(p.issues, warning("%s/%s was deleted after the merge and stays deleted", typ, id))
@@ -113,22 +120,48 @@ func (r *Registry) planRestore(ctx context.Context, p *plan, typ, id, before, af
 	} else {
 		res = cur.res
 		p.issues = append(p.issues, warning("%s/%s changed after the merge: its changes are kept and its references pointed back", typ, id))
-		undoMerge(res, typ, id, source, target, moved)
+		u.apply(res, id, moved)
 	}
 	p.add(typ, id, cur.v.VersionID, res, moved)
 	return nil
 }
 
-// undoMerge reverses a merge's edits on a resource changed since.
-func undoMerge(res map[string]any, typ, id, source, target string, moved bool) {
+// undo is what a merge did, for reversing its edits on a resource changed
+// since: the two Patients, the providers' records it moved and the
+// source's identifiers (which the target got marked old).
+type undo struct {
+	source, target string
+	locals         []string
+	sourceIDs      []any
+}
+
+// apply reverses the merge's edits on res (Patient id, or a moved resource).
+func (u undo) apply(res map[string]any, id string, moved bool) {
 	switch {
 	case moved:
-		repoint(res, target, source)
-	case id == source:
+		repoint(res, u.target, u.source)
+	case id == u.source:
 		res["active"] = true
-		keepLinks(res, func(other, t string) bool { return !(other == target && t == "replaced-by") })
-	case id == target:
-		keepLinks(res, func(other, t string) bool { return other != source })
+		keepLinks(res, func(other, t string) bool { return !(other == u.target && t == "replaced-by") })
+		for _, l := range u.locals {
+			if linkTo(res, l) == "" {
+				addLink(res, l, "seealso")
+			}
+		}
+	case id == u.target:
+		keepLinks(res, func(other, t string) bool { return other != u.source && !contains(u.locals, other) })
+		var ids []any
+		for _, item := range asList(res["identifier"]) {
+			m, _ := item.(map[string]any)
+			if m["use"] == "old" && hasIdentifier(u.sourceIDs, m) {
+				continue
+			}
+			ids = append(ids, item)
+		}
+		res["identifier"] = ids
+		if len(ids) == 0 {
+			delete(res, "identifier")
+		}
 	}
 }
 

@@ -1,0 +1,67 @@
+package registry_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/ehealthplus/ehealth/internal/registry"
+)
+
+// TestWithdraw withdraws a citizen: the joining Consent gets an inactive
+// version (the active one stays in history), the master Patient is tagged,
+// Participating turns false for the master and a linked record, the access
+// key stops working; only the citizen or the operator may withdraw.
+func TestWithdraw(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		c := citizen{doc: hkid("A123456(3)"), family: "CHAN", given: "Tai Man", birthDate: "1980-05-17", gender: "male"}
+		id, r := e.register(c, nil)
+		key := r.param("access-key")["valueString"].(string)
+		consentID := refOf(r.param("consent")["valueReference"])[len("Consent/"):]
+		local := e.localRecord("MRN-1", c)
+		e.do("POST", "/fhir/Patient/"+local+"/$link", emptyParams(), "").must(t, 200)
+		for _, p := range []string{id, local} {
+			if ok, err := e.reg.Participating(t.Context(), p); !ok || err != nil {
+				t.Fatalf("Participating(%s) before withdrawal: %v %v", p, ok, err)
+			}
+		}
+
+		other := e.issue(tokenFor("Patient/someone-else", "patient/*.cruds"))
+		e.do("POST", "/fhir/Patient/"+id+"/$withdraw", emptyParams(), other).must(t, 404) // not even visible
+		clinic := e.clinic("user/*.cruds")
+		e.do("POST", "/fhir/Patient/"+id+"/$withdraw", emptyParams(), clinic).must(t, 403)
+
+		self := e.issue(tokenFor("Patient/"+id, "patient/*.cruds"))
+		out := e.do("POST", "/fhir/Patient/"+id+"/$withdraw", emptyParams(), self).must(t, 200)
+		if refOf(out.param("consent")["valueReference"]) != "Consent/"+consentID {
+			t.Errorf("withdraw answered %s", out.raw)
+		}
+		consent := e.read("Consent", consentID)
+		if consent["status"] != "inactive" || consent["meta"].(map[string]any)["versionId"] != "2" {
+			t.Errorf("consent after withdrawal: %v", consent)
+		}
+		v1 := e.do("GET", "/fhir/Consent/"+consentID+"/_history/1", nil, "").must(t, 200)
+		if v1.body["status"] != "active" {
+			t.Errorf("the consent's history lost its active version: %s", v1.raw)
+		}
+		if p := e.read("Patient", id); !contains(fmt.Sprint(p["meta"]), registry.TagWithdrawn) || p["active"] != true {
+			t.Errorf("patient after withdrawal: %v", p)
+		}
+		for _, p := range []string{id, local} {
+			if ok, err := e.reg.Participating(t.Context(), p); ok || err != nil {
+				t.Errorf("Participating(%s) after withdrawal: %v %v", p, ok, err)
+			}
+		}
+		if ok, _ := e.reg.VerifyAccessKey(t.Context(), id, key); ok {
+			t.Error("the access key still works after withdrawal")
+		}
+		e.do("POST", "/fhir/Patient/"+id+"/$withdraw", emptyParams(), "").must(t, 409)
+		e.do("POST", "/fhir/Patient/"+local+"/$withdraw", emptyParams(), "").must(t, 422)
+		// A withdrawn citizen is not offered to providers by $match.
+		m := e.match(c.patient(), false).must(t, 200)
+		if len(list(m.body["entry"])) != 0 {
+			t.Errorf("$match offers a withdrawn citizen: %s", m.raw)
+		}
+	})
+}
+
+func emptyParams() map[string]any { return map[string]any{"resourceType": "Parameters"} }
