@@ -15,6 +15,7 @@ import (
 	"github.com/ehealthplus/ehealth/internal/auth/oauth"
 	"github.com/ehealthplus/ehealth/internal/auth/token"
 	"github.com/ehealthplus/ehealth/internal/ops"
+	"github.com/ehealthplus/ehealth/internal/platform"
 	"github.com/ehealthplus/ehealth/internal/rest"
 )
 
@@ -43,34 +44,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer closer{p}.Close()
-	// Tokens name the FHIR base as their audience: the --base-url, or
-	// `ehealth admin token`'s default when the base is taken from requests;
-	// their issuer is the authorization server, at the base's origin.
-	audience := *baseURL
-	if audience == "" {
-		audience = defaultBaseURL
-	}
-	if *issuer == "" {
-		*issuer = origin(audience)
-	}
-	tokens, err := token.New(p.Store, token.Config{Issuer: *issuer, Audience: audience, Log: log})
+	stk, err := newStack(p, stackConfig{BaseURL: *baseURL, Issuer: *issuer, LoginURL: *loginURL,
+		MaxBody: *maxBody, AllowExplain: *allowExplain}, log)
 	if err != nil {
 		return err
 	}
-	authz, err := oauth.New(p.Store, tokens, oauth.Config{Issuer: *issuer, FHIRBaseURL: audience, LoginURL: *loginURL,
-		Relationships: oauth.StoreRelationships{Store: p.Store}, Roles: oauth.StoreRoles{Store: p.Store}, Log: log})
-	if err != nil {
-		return err
-	}
-	api := rest.New(p.Service, rest.Config{BaseURL: *baseURL, MaxBodyBytes: *maxBody, Version: version, Operations: rest.OperationSet{p.Terminology, p.Registry},
-		AllowExplain: *allowExplain, Tokens: tokens, Active: authz.Active}, log)
-	handler := ops.Handler(withAuthorizationServer(api.Handler(), authz.Handler()), p.Service, log)
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", *addr, err)
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv := &http.Server{Handler: stk.Handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	log.Info("serving", "addr", ln.Addr().String(), "db", *db, "fhir", "http://"+ln.Addr().String()+"/fhir")
 	fmt.Fprintf(stdout, "eHealth+ FHIR server at http://%s/fhir\n", ln.Addr())
 	errc := make(chan error, 1)
@@ -90,6 +74,52 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	return nil
+}
+
+// stackConfig is how serve presents the platform over HTTP.
+type stackConfig struct {
+	BaseURL      string // absolute URL of the FHIR base; "" takes it from each request's Host
+	Issuer       string // the authorization server, scheme://host; "" is the base URL's origin
+	LoginURL     string // where the authorization endpoint sends people who are not signed in
+	MaxBody      int64  // request size limit in bytes
+	AllowExplain bool   // answer _explain=true on searches
+}
+
+// stack is what serve serves over one platform: the FHIR API and the
+// authorization server beside it, behind the operational endpoints. Tests
+// build it as serve does.
+type stack struct {
+	Handler http.Handler
+	Tokens  *token.Service
+	Authz   *oauth.Server
+}
+
+// newStack wires the token service, the authorization server and the FHIR
+// API over p.
+func newStack(p *platform.Platform, cfg stackConfig, log *slog.Logger) (*stack, error) {
+	// Tokens name the FHIR base as their audience: the base URL, or
+	// `ehealth admin token`'s default when the base is taken from requests;
+	// their issuer is the authorization server, at the base's origin.
+	audience := cfg.BaseURL
+	if audience == "" {
+		audience = defaultBaseURL
+	}
+	if cfg.Issuer == "" {
+		cfg.Issuer = origin(audience)
+	}
+	tokens, err := token.New(p.Store, token.Config{Issuer: cfg.Issuer, Audience: audience, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	authz, err := oauth.New(p.Store, tokens, oauth.Config{Issuer: cfg.Issuer, FHIRBaseURL: audience, LoginURL: cfg.LoginURL,
+		Relationships: oauth.StoreRelationships{Store: p.Store}, Roles: oauth.StoreRoles{Store: p.Store}, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	api := rest.New(p.Service, rest.Config{BaseURL: cfg.BaseURL, MaxBodyBytes: cfg.MaxBody, Version: version, Operations: rest.OperationSet{p.Terminology, p.Registry},
+		AllowExplain: cfg.AllowExplain, Tokens: tokens, Active: authz.Active}, log)
+	handler := ops.Handler(withAuthorizationServer(api.Handler(), authz.Handler()), p.Service, log)
+	return &stack{Handler: handler, Tokens: tokens, Authz: authz}, nil
 }
 
 // withAuthorizationServer routes the OAuth endpoints, the discovery
