@@ -118,7 +118,9 @@ func newStack(p *platform.Platform, cfg stackConfig, log *slog.Logger) (*stack, 
 	}
 	api := rest.New(p.Service, rest.Config{BaseURL: cfg.BaseURL, MaxBodyBytes: cfg.MaxBody, Version: version, Operations: rest.OperationSet{p.Terminology, p.Registry},
 		AllowExplain: cfg.AllowExplain, Tokens: tokens, Active: authz.Active}, log)
-	handler := ops.Handler(withAuthorizationServer(api.Handler(), authz.Handler()), p.Service, log)
+	// Browser apps of the registered origins call the FHIR API across
+	// origins, as they call the token endpoint.
+	handler := ops.Handler(withAuthorizationServer(authz.CORS(api.Handler()), authz.Handler()), p.Service, log)
 	return &stack{Handler: handler, Tokens: tokens, Authz: authz}, nil
 }
 
