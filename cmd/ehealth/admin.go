@@ -31,8 +31,12 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return runAdminToken(ctx, args[1:], stdout, stderr)
 	case "client":
 		return runAdminClient(ctx, args[1:], stdout, stderr)
+	case "provider":
+		return runAdminProvider(ctx, args[1:], stdout, stderr)
+	case "professional":
+		return runAdminProfessional(ctx, args[1:], stdout, stderr)
 	}
-	return fmt.Errorf("admin: unknown command %q (have: token)", args[0])
+	return fmt.Errorf("admin: unknown command %q (have: token, client, provider, professional)", args[0])
 }
 
 // runAdminToken prints an access token signed with the server's keys,
