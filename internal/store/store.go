@@ -73,6 +73,8 @@ type Store interface {
 	Searcher
 	// Keyed keeps short-lived non-FHIR state for services (keys.go).
 	Keyed
+	// AuditLog is the tamper-evident audit journal (audit.go).
+	AuditLog
 
 	// Write runs fn in one database transaction: all its writes land or none
 	// do. On SQLite writes go through one writer, so concurrent callers queue
@@ -102,6 +104,9 @@ type Tx interface {
 	ReplaceIndex(ctx context.Context, typ, id string, codes []string, entries []search.Entry) error
 	// GrantWriter records the grants access predicates read (grants.go).
 	GrantWriter
+	// AuditAppender appends audit entries that land or go with this
+	// transaction (audit.go).
+	AuditAppender
 }
 
 // HistoryQuery selects versions for _history at the instance, type or system level.

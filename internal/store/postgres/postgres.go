@@ -12,6 +12,7 @@ import (
 	"github.com/pressly/goose/v3/lock"
 
 	"github.com/ehealthplus/ehealth/internal/store"
+	"github.com/ehealthplus/ehealth/internal/store/internal/groupcommit"
 	"github.com/ehealthplus/ehealth/internal/store/internal/sqlsearch"
 )
 
@@ -30,6 +31,7 @@ const migrationLockID = 0xc8cb97dc
 type Store struct {
 	pool   *pgxpool.Pool
 	search *sqlsearch.Engine
+	audit  *groupcommit.Committer // batches AppendAudit calls (audit.go)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -65,7 +67,9 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
-	return &Store{pool: pool, search: engine}, nil
+	s := &Store{pool: pool, search: engine}
+	s.audit = groupcommit.Start(s.commitAudit, groupcommit.MaxEntries)
+	return s, nil
 }
 
 // Pool is the connection pool, for code that keeps tables of its own in the
@@ -107,6 +111,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close releases the pool. It waits for connections in use to come back, so
 // History streams must be finished first.
 func (s *Store) Close() error {
+	s.audit.Close()
 	s.pool.Close()
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/ehealthplus/ehealth/internal/store"
+	"github.com/ehealthplus/ehealth/internal/store/internal/groupcommit"
 	"github.com/ehealthplus/ehealth/internal/store/internal/sqlsearch"
 )
 
@@ -36,6 +37,8 @@ type Store struct {
 	search                *sqlsearch.Engine
 
 	stopCheckpoints func() // stops the background checkpointer and waits for it
+
+	audit *groupcommit.Committer // batches AppendAudit calls (audit.go)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -83,6 +86,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	s.writeStmts, s.readStmts = newStmtCache(s.writer), newStmtCache(s.readers)
 	s.stopCheckpoints = s.checkpoints(checkpointEvery)
+	s.audit = groupcommit.Start(s.commitAudit, groupcommit.MaxEntries)
 	return s, nil
 }
 
@@ -168,6 +172,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close releases the database. Outstanding History streams must be finished first.
 func (s *Store) Close() error {
+	s.audit.Close()
 	s.stopCheckpoints()
 	return errors.Join(s.readStmts.close(), s.writeStmts.close(), s.readers.Close(), s.writer.Close())
 }

@@ -20,7 +20,7 @@ type test struct {
 // return a store on a new, empty database; the suite calls it once per
 // subtest (subtests run in parallel), migrates the store and closes it.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
-	groups := [][]test{basicTests, writeTests, historyTests, concurrencyTests, searchTests, containedTests, reindexTests, keyedTests}
+	groups := [][]test{basicTests, writeTests, historyTests, concurrencyTests, searchTests, containedTests, reindexTests, keyedTests, auditTests}
 	for _, group := range groups {
 		for _, tc := range group {
 			t.Run(tc.name, func(t *testing.T) {
