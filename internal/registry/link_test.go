@@ -7,7 +7,8 @@ import (
 	"testing"
 )
 
-// localRecord creates a provider's own Patient for c, with the local
+// localRecord creates a provider's own Patient for c, written by the
+// clinic's system (so it is the clinic's own deposit), with the local
 // record number mrn (its system names the provider) and c's document.
 func (e *env) localRecord(mrn string, c citizen) string {
 	e.t.Helper()
@@ -17,7 +18,7 @@ func (e *env) localRecord(mrn string, c citizen) string {
 		"use": "usual", "system": "https://" + strings.ToLower(provider) + ".example.hk/mrn", "value": mrn,
 		"type": map[string]any{"coding": []any{map[string]any{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}}},
 	}}, list(p["identifier"])...)
-	r := e.do("POST", "/fhir/Patient", p, "").must(e.t, 201)
+	r := e.do("POST", "/fhir/Patient", p, e.clinic("user/*.cruds")).must(e.t, 201)
 	return r.body["id"].(string)
 }
 

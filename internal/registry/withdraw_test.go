@@ -28,7 +28,9 @@ func TestWithdraw(t *testing.T) {
 		other := e.issue(tokenFor("Patient/someone-else", "patient/*.cruds"))
 		e.do("POST", "/fhir/Patient/"+id+"/$withdraw", emptyParams(), other).must(t, 404) // not even visible
 		clinic := e.clinic("user/*.cruds")
-		e.do("POST", "/fhir/Patient/"+id+"/$withdraw", emptyParams(), clinic).must(t, 403)
+		if r := e.do("POST", "/fhir/Patient/"+id+"/$withdraw", emptyParams(), clinic); r.status != 403 && r.status != 404 {
+			t.Errorf("a clinic withdrew a citizen: %d %s", r.status, r.raw)
+		}
 
 		self := e.issue(tokenFor("Patient/"+id, "patient/*.cruds"))
 		out := e.do("POST", "/fhir/Patient/"+id+"/$withdraw", emptyParams(), self).must(t, 200)
