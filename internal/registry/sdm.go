@@ -1,8 +1,11 @@
 package registry
 
 import (
+	"context"
 	"fmt"
 	"time"
+
+	"github.com/ehealthplus/ehealth/internal/outcome"
 )
 
 // AgeOfConsent is the age at which a citizen decides for themself: before
@@ -100,6 +103,28 @@ func Authority(rp map[string]any, at time.Time) (Role, bool) {
 		}
 	}
 	return role, true
+}
+
+// ActsFor reports for which patient RelatedPerson/id may act as a
+// substitute decision maker now (the registry's clock), and in which
+// role: consent code asks it when an SDM's token gives or revokes consent
+// or opens the record. ok is false once the authority has ended — at a
+// minor's 16th birthday — or for a RelatedPerson who is no SDM.
+func (r *Registry) ActsFor(ctx context.Context, id string) (patient string, role Role, ok bool, err error) {
+	f, err := r.read(ctx, "RelatedPerson", id)
+	if outcome.Is(err, outcome.NotFound) || outcome.Is(err, outcome.Gone) {
+		return "", Role{}, false, nil
+	}
+	if err != nil {
+		return "", Role{}, false, err
+	}
+	if role, ok = Authority(f.res, r.now()); !ok {
+		return "", Role{}, false, nil
+	}
+	pm, _ := f.res["patient"].(map[string]any)
+	s, _ := pm["reference"].(string)
+	patient, ok = localID(s, "Patient")
+	return patient, role, ok, nil
 }
 
 // sdmRole finds the ladder's code in rp.relationship.

@@ -94,6 +94,10 @@ func TestMinor(t *testing.T) {
 			if ok != tc.want || (ok && (role.Code != "parent" || role.Rank != 1)) {
 				t.Errorf("Authority at %s = %v %v, want %v", tc.at, role, ok, tc.want)
 			}
+			patient, role, ok, err := e.reg.ActsFor(t.Context(), sdmRef[len("RelatedPerson/"):])
+			if err != nil || ok != tc.want || (ok && (patient != id || role.Code != "parent")) {
+				t.Errorf("ActsFor at %s = %s %v %v %v, want %v", tc.at, patient, role, ok, err, tc.want)
+			}
 		}
 		rp["active"] = false
 		if _, ok := registry.Authority(rp, registered); ok {
