@@ -12,9 +12,9 @@ import (
 const module = "github.com/ehealthplus/ehealth/"
 
 // allowed lists, for each internal package (by path prefix under
-// internal/), the internal packages its non-test code may import. Anything
-// not listed is forbidden: dependencies point down, and only cmd/ and tests
-// choose a storage driver.
+// internal/; the longest listed prefix applies), the internal packages its
+// non-test code may import. Anything not listed is forbidden: dependencies
+// point down, and only cmd/ and tests choose a storage driver.
 var allowed = map[string][]string{
 	"outcome":     {},
 	"fhir":        {},
@@ -24,6 +24,9 @@ var allowed = map[string][]string{
 	"search":      {"fhir", "fhirpath", "outcome", "terminology"},
 	"identity":    {},
 	"auth":        {"outcome", "store"},
+	// The login reads citizens and professionals from the record and
+	// parses the identity documents people type.
+	"auth/login":  {"identity", "outcome", "resource", "store"},
 	"store":       {"outcome", "search"},
 	"resource":    {"auth/scope", "fhir", "fhirpath", "outcome", "search", "store"},
 	"rest":        {"auth/token", "fhir", "outcome", "resource", "store"},
@@ -80,10 +83,24 @@ func mayImport(pkg, dep string) bool {
 	if strings.Split(dep, "/")[0] == top {
 		return true // within one package tree: drivers, generators, helpers
 	}
-	for _, a := range allowed[top] {
+	for _, a := range rulesFor(pkg) {
 		if dep == a {
 			return true
 		}
 	}
 	return false
+}
+
+// rulesFor returns the rules of the longest prefix of pkg in allowed.
+func rulesFor(pkg string) []string {
+	for p := pkg; ; {
+		if rules, ok := allowed[p]; ok {
+			return rules
+		}
+		i := strings.LastIndexByte(p, '/')
+		if i < 0 {
+			return nil
+		}
+		p = p[:i]
+	}
 }
