@@ -11,6 +11,7 @@ import (
 	"log/slog"
 
 	"github.com/ehealthplus/ehealth/internal/conformance"
+	"github.com/ehealthplus/ehealth/internal/consent"
 	mpi "github.com/ehealthplus/ehealth/internal/registry"
 	"github.com/ehealthplus/ehealth/internal/resource"
 	"github.com/ehealthplus/ehealth/internal/search"
@@ -28,6 +29,9 @@ type Platform struct {
 	// Registry registers citizens, keeps the master patient index and the
 	// providers' registry; it offers its operations to rest.
 	Registry *mpi.Registry
+	// Consent records access grants with the consents and care
+	// relationships written, and turns callers into access predicates.
+	Consent *consent.Policy
 }
 
 // Open migrates st and assembles the services over it. Close stops the
@@ -50,17 +54,23 @@ func Open(ctx context.Context, st store.Store, log *slog.Logger) (*Platform, err
 	registry := search.NewRegistry()
 	indexer := search.NewIndexer(registry, search.Extractor{})
 	params := conformance.NewSearchParameters(registry, indexer, st, log)
+	policy := &consent.Policy{}
 	svc := resource.New(st, validate.New(terms),
 		link.Observer(), params.Observer(),
 		resource.WithIndexer(indexer),
-		resource.WithSearch(registry, link.Codes()))
+		resource.WithSearch(registry, link.Codes()),
+		resource.WithTxHook(policy.Hook, consent.Types...))
 	if err := params.Start(ctx, svc); err != nil {
 		params.Close()
 		return nil, err
 	}
 	reg := mpi.New(svc, st, mpi.WithLogger(log))
-	return &Platform{Service: svc, Store: st, Terminology: link, Search: params, Registry: reg}, nil
+	return &Platform{Service: svc, Store: st, Terminology: link, Search: params, Registry: reg, Consent: policy}, nil
 }
+
+// AccessFor is the consent decision: the access predicate of a caller's
+// reads and searches (rest.Config.Access).
+func (p *Platform) AccessFor(w resource.Who) store.Access { return p.Consent.Access(w) }
 
 // Close stops the background jobs (reindexing).
 func (p *Platform) Close() { p.Search.Close() }

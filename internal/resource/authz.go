@@ -25,6 +25,17 @@ type Grants struct {
 	Patient string
 }
 
+// Who is the person or system behind a request, as its access token says:
+// what the consent decision needs to build the caller's access predicate.
+type Who struct {
+	Operator bool   // the platform operator
+	FHIRUser string // "Patient/ID", "RelatedPerson/ID", "Practitioner/ID"; "" for a system
+	Org      string // "Organization/ID": the provider acted for
+	// Patient is the launch patient the authorization server let the user
+	// choose (SMART's patient context).
+	Patient string
+}
+
 // permit is what one interaction on one resource type is allowed under c's
 // grants.
 type permit struct {

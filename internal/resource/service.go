@@ -43,6 +43,7 @@ type Service struct {
 	now       func() time.Time
 	newID     func() string
 	observers map[string][]Observer // by resource type
+	txHooks   map[string][]TxHook   // by resource type
 	indexer   Indexer               // nil: versions carry no search index rows
 	registry  *search.Registry      // nil: no search
 	codes     Codes                 // expands :in, :above … (nil: exact codes only)
@@ -71,12 +72,29 @@ func WithObserver(fn Observer, types ...string) Option {
 	}
 }
 
+// TxHook runs inside the write transaction after each version of a
+// watched resource type is put, with the transaction: state derived from
+// the version (access grants from consents and care relationships) lands
+// or goes with it. An error rolls the whole transaction back.
+type TxHook func(ctx context.Context, tx store.Tx, v store.Version) error
+
+// WithTxHook calls fn inside the transaction of each write of the given
+// resource types.
+func WithTxHook(fn TxHook, types ...string) Option {
+	return func(s *Service) {
+		for _, t := range types {
+			s.txHooks[t] = append(s.txHooks[t], fn)
+		}
+	}
+}
+
 // Option configures a Service.
 type Option func(*Service)
 
 // New returns a service writing to st and validating every write with v.
 func New(st store.Store, v Validator, opts ...Option) *Service {
-	s := &Service{store: st, validator: v, now: time.Now, newID: uuid.NewString, observers: map[string][]Observer{}}
+	s := &Service{store: st, validator: v, now: time.Now, newID: uuid.NewString, observers: map[string][]Observer{},
+		txHooks: map[string][]TxHook{}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -86,12 +104,12 @@ func New(st store.Store, v Validator, opts ...Option) *Service {
 // write runs fn in one store transaction and, once it commits, tells the
 // observers of what it wrote.
 func (s *Service) write(ctx context.Context, fn func(tx store.Tx) error) error {
-	if len(s.observers) == 0 {
+	if len(s.observers) == 0 && len(s.txHooks) == 0 {
 		return s.store.Write(ctx, fn)
 	}
 	var rec *recordingTx
 	err := s.store.Write(ctx, func(tx store.Tx) error {
-		rec = &recordingTx{Tx: tx, watch: s.observers}
+		rec = &recordingTx{Tx: tx, watch: s.observers, hooks: s.txHooks}
 		return fn(rec)
 	})
 	if err != nil {
@@ -105,20 +123,27 @@ func (s *Service) write(ctx context.Context, fn func(tx store.Tx) error) error {
 	return nil
 }
 
-// recordingTx remembers the watched versions a transaction puts.
+// recordingTx remembers the watched versions a transaction puts and runs
+// the transaction hooks on them.
 type recordingTx struct {
 	store.Tx
 	watch   map[string][]Observer
+	hooks   map[string][]TxHook
 	written []store.Version
 }
 
-// Put records v when its type is watched.
+// Put records v when its type is watched and runs its type's hooks.
 func (r *recordingTx) Put(ctx context.Context, v *store.Version, expect int64) error {
 	if err := r.Tx.Put(ctx, v, expect); err != nil {
 		return err
 	}
 	if _, ok := r.watch[v.Type]; ok {
 		r.written = append(r.written, *v)
+	}
+	for _, h := range r.hooks[v.Type] {
+		if err := h(ctx, r.Tx, *v); err != nil {
+			return err
+		}
 	}
 	return nil
 }

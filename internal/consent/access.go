@@ -1,0 +1,44 @@
+package consent
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/ehealthplus/ehealth/internal/resource"
+	"github.com/ehealthplus/ehealth/internal/store"
+)
+
+// Access is the predicate c's reads and searches apply: the operator sees
+// everything; a citizen their own record, and a citizen or substitute
+// decision maker the patient they launched for; a professional the
+// citizens their provider holds a sharing consent and a care relationship
+// for (the relationship alone for a provider deemed to hold consent), and
+// those of their own emergency accesses; everyone sees resources outside
+// every compartment (practitioners, organisations, terminology). A system
+// with no professional sees no citizen's record: which of them its
+// provider deposited is not yet known to the store. Anyone else sees
+// nothing.
+func (p *Policy) Access(w resource.Who) store.Access {
+	switch {
+	case w.Operator:
+		return store.AccessAll
+	case strings.HasPrefix(w.FHIRUser, "Patient/") || strings.HasPrefix(w.FHIRUser, "RelatedPerson/"):
+		var patients []string
+		if id, ok := strings.CutPrefix(w.FHIRUser, "Patient/"); ok {
+			patients = append(patients, id)
+		}
+		if w.Patient != "" && !slices.Contains(patients, w.Patient) {
+			patients = append(patients, w.Patient)
+		}
+		return store.Access{Patients: patients, NonPatient: true}
+	case strings.HasPrefix(w.FHIRUser, "Practitioner/") && strings.HasPrefix(w.Org, "Organization/"):
+		care := []string{careGrantee(w.Org)}
+		if !slices.Contains(p.Deemed, w.Org) {
+			care = append([]string{sharingGrantee(w.Org)}, care...)
+		}
+		return store.Access{NonPatient: true, Grants: [][]string{care, {emergencyGrantee(w.FHIRUser)}}}
+	case w.FHIRUser == "" && strings.HasPrefix(w.Org, "Organization/"):
+		return store.Access{NonPatient: true}
+	}
+	return store.Access{}
+}
