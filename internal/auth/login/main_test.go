@@ -10,6 +10,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -92,8 +93,13 @@ func newEnv(t *testing.T, b platformtest.Backend, change func(*Config)) *env {
 	t.Cleanup(e.srv.Close)
 	e.origin = exampleURL(e.srv, "ehealth")
 	e.sessions = oauth.NewSessions(p.Store, 0)
+	// EHEALTH_TEST_LOG=1 shows the login's log (why each refusal).
+	var logTo io.Writer = io.Discard
+	if os.Getenv("EHEALTH_TEST_LOG") != "" {
+		logTo = os.Stderr
+	}
 	cfg := Config{Origin: e.origin, Demo: true, Password: cheap, Now: e.clock.Now, IPRate: -1,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		Log: slog.New(slog.NewTextHandler(logTo, nil))}
 	if change != nil {
 		change(&cfg)
 	}
@@ -133,11 +139,14 @@ func (e *env) citizen(id, hkid string, telecom ...map[string]any) {
 	for i, t := range telecom {
 		tc[i] = t
 	}
-	e.put("Patient", id, map[string]any{
+	body := map[string]any{
 		"identifier": []any{map[string]any{"system": "http://www.immd.gov.hk/hkid", "value": hkid}},
 		"name":       []any{map[string]any{"family": "Chan", "given": []any{"Tai Man"}}},
-		"telecom":    tc,
-	})
+	}
+	if len(tc) > 0 {
+		body["telecom"] = tc
+	}
+	e.put("Patient", id, body)
 }
 
 func sms(v string) map[string]any   { return map[string]any{"system": "sms", "value": v} }
@@ -149,8 +158,10 @@ type browser struct {
 	c *http.Client
 }
 
+func newJar() (http.CookieJar, error) { return cookiejar.New(nil) }
+
 func (e *env) browser() *browser {
-	jar, _ := cookiejar.New(nil)
+	jar, _ := newJar()
 	c := loopbackClient(e.srv)
 	c.Jar = jar
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
