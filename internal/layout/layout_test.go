@@ -35,6 +35,7 @@ var allowed = map[string][]string{
 	"registry":    {"auth/scope", "auth/token", "fhir", "identity", "outcome", "resource", "search", "store"},
 	"platform":    {"conformance", "consent", "registry", "resource", "search", "store", "terminology", "validate"},
 	"consent":     {"resource", "store"},
+	"audit":       {"auth/token", "fhir", "outcome", "store"},
 	"ops":         {},
 	"bench":       {},
 	"layout":      {},
