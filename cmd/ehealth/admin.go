@@ -34,6 +34,9 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case "provider":
 		return runAdminProvider(ctx, args[1:], stdout, stderr)
 	case "professional":
+		if isLoginCommand(args[1:]) {
+			return runAdminLogin(ctx, args[1:], stdout, stderr)
+		}
 		return runAdminProfessional(ctx, args[1:], stdout, stderr)
 	}
 	return fmt.Errorf("admin: unknown command %q (have: token, client, provider, professional)", args[0])

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/ehealthplus/ehealth/internal/auth/login"
 	"github.com/ehealthplus/ehealth/internal/auth/oauth"
 	"github.com/ehealthplus/ehealth/internal/auth/token"
 	"github.com/ehealthplus/ehealth/internal/ops"
@@ -30,6 +31,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	issuer := fs.String("issuer", "", "the authorization server's URL, scheme://host: the issuer of the access tokens (default: the base URL's)")
 	loginURL := fs.String("login-url", "/login", "where the authorization endpoint sends people who are not signed in")
 	allowExplain := fs.Bool("allow-explain", false, "answer _explain=true on searches with the SQL and its plan (an operator's diagnostic; off in production)")
+	var lc login.Config
+	var up login.Upstream
+	fs.StringVar(&lc.Origin, "login-origin", "", "the sign-in's public origin, scheme://host[:port]: the passkey origin and the origin forms must come from (default: the issuer)")
+	fs.StringVar(&lc.RPID, "login-rp-id", "", "the passkey relying-party id, the origin's host or a parent domain (default: the origin's host; passkeys are off for an IP address)")
+	fs.BoolVar(&lc.Demo, "login-demo", false, "demo mode: one-time codes are not sent but shown at /login/demo/outbox (never in production)")
+	fs.StringVar(&up.Issuer, "login-oidc-issuer", "", "an upstream OpenID Connect provider citizens may sign in with (e.g. iAM Smart), its issuer URL")
+	fs.StringVar(&up.ClientID, "login-oidc-client-id", "", "the login's client id at the upstream provider")
+	fs.StringVar(&up.ClientSecret, "login-oidc-client-secret", "", "the login's client secret at the upstream provider")
+	fs.StringVar(&up.Name, "login-oidc-name", "iamsmart", "the upstream provider's name in URLs: its redirect URI is ORIGIN/login/oidc/NAME/callback")
+	fs.StringVar(&up.Label, "login-oidc-label", "iAM Smart", "the upstream provider's name on the sign-in button")
+	fs.StringVar(&up.DocumentClaim, "login-oidc-document-claim", "", "an ID-token claim with the citizen's HKID: links a new subject to the citizen registered with it (only for a provider that verifies identity)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -44,8 +56,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer closer{p}.Close()
+	if up.Issuer != "" {
+		lc.Upstreams = []login.Upstream{up}
+	}
 	stk, err := newStack(p, stackConfig{BaseURL: *baseURL, Issuer: *issuer, LoginURL: *loginURL,
-		MaxBody: *maxBody, AllowExplain: *allowExplain}, log)
+		MaxBody: *maxBody, AllowExplain: *allowExplain, Login: lc}, log)
 	if err != nil {
 		return err
 	}
@@ -83,6 +98,9 @@ type stackConfig struct {
 	LoginURL     string // where the authorization endpoint sends people who are not signed in
 	MaxBody      int64  // request size limit in bytes
 	AllowExplain bool   // answer _explain=true on searches
+	// Login configures the sign-in at /login; its origin defaults to the
+	// issuer.
+	Login login.Config
 }
 
 // stack is what serve serves over one platform: the FHIR API and the
@@ -111,7 +129,8 @@ func newStack(p *platform.Platform, cfg stackConfig, log *slog.Logger) (*stack, 
 	if err != nil {
 		return nil, err
 	}
-	authz, err := oauth.New(p.Store, tokens, oauth.Config{Issuer: cfg.Issuer, FHIRBaseURL: audience, LoginURL: cfg.LoginURL,
+	sessions := oauth.NewSessions(p.Store, 0)
+	authz, err := oauth.New(p.Store, tokens, oauth.Config{Issuer: cfg.Issuer, FHIRBaseURL: audience, LoginURL: cfg.LoginURL, Sessions: sessions,
 		Relationships: oauth.StoreRelationships{Store: p.Store}, Roles: oauth.StoreRoles{Store: p.Store}, Log: log})
 	if err != nil {
 		return nil, err
@@ -121,7 +140,24 @@ func newStack(p *platform.Platform, cfg stackConfig, log *slog.Logger) (*stack, 
 	// Browser apps of the registered origins call the FHIR API across
 	// origins, as they call the token endpoint.
 	handler := ops.Handler(withAuthorizationServer(authz.CORS(api.Handler()), authz.Handler()), p.Service, log)
-	return &stack{Handler: handler, Tokens: tokens, Authz: authz}, nil
+	if cfg.Login.Origin == "" {
+		cfg.Login.Origin = cfg.Issuer
+	}
+	cfg.Login.Log = log
+	signIn, err := login.New(p.Store, p.Service, sessions, cfg.Login)
+	if err != nil {
+		return nil, err
+	}
+	return &stack{Handler: withLogin(handler, signIn.Handler()), Tokens: tokens, Authz: authz}, nil
+}
+
+// withLogin routes the sign-in's pages (login.Path and below) to the login.
+func withLogin(next, signIn http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", next)
+	mux.Handle(login.Path, signIn)
+	mux.Handle(login.Path+"/", signIn)
+	return mux
 }
 
 // withAuthorizationServer routes the OAuth endpoints, the discovery
