@@ -135,8 +135,17 @@ func newStack(p *platform.Platform, cfg stackConfig, log *slog.Logger) (*stack, 
 	if err != nil {
 		return nil, err
 	}
+	// A token stays good while the authorization server has not revoked it
+	// and the provider it acts for is not suspended: both are checked on
+	// every request.
+	active := func(ctx context.Context, c token.Claims) (bool, error) {
+		if ok, err := authz.Active(ctx, c); !ok || err != nil || c.Org == "" {
+			return ok, err
+		}
+		return p.Registry.Active(ctx, c.Org)
+	}
 	api := rest.New(p.Service, rest.Config{BaseURL: cfg.BaseURL, MaxBodyBytes: cfg.MaxBody, Version: version, Operations: rest.OperationSet{p.Terminology, p.Registry},
-		AllowExplain: cfg.AllowExplain, Tokens: tokens, Active: authz.Active}, log)
+		AllowExplain: cfg.AllowExplain, Tokens: tokens, Active: active, Access: p.AccessFor}, log)
 	// Browser apps of the registered origins call the FHIR API across
 	// origins, as they call the token endpoint.
 	handler := ops.Handler(withAuthorizationServer(authz.CORS(api.Handler()), authz.Handler()), p.Service, log)

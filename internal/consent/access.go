@@ -13,11 +13,10 @@ import (
 // decision maker the patient they launched for; a professional the
 // citizens their provider holds a sharing consent and a care relationship
 // for (the relationship alone for a provider deemed to hold consent), and
-// those of their own emergency accesses; everyone sees resources outside
-// every compartment (practitioners, organisations, terminology). A system
-// with no professional sees no citizen's record: which of them its
-// provider deposited is not yet known to the store. Anyone else sees
-// nothing.
+// those of their own emergency accesses; a provider's professionals and
+// systems see what the provider deposited (a system with no professional
+// sees only that); everyone sees resources outside every compartment
+// (practitioners, organisations, terminology). Anyone else sees nothing.
 func (p *Policy) Access(w resource.Who) store.Access {
 	switch {
 	case w.Operator:
@@ -36,9 +35,9 @@ func (p *Policy) Access(w resource.Who) store.Access {
 		if !slices.Contains(p.Deemed, w.Org) {
 			care = append([]string{sharingGrantee(w.Org)}, care...)
 		}
-		return store.Access{NonPatient: true, Grants: [][]string{care, {emergencyGrantee(w.FHIRUser)}}}
+		return store.Access{NonPatient: true, Grants: [][]string{care, {emergencyGrantee(w.FHIRUser)}}, Writers: []string{w.Org}}
 	case w.FHIRUser == "" && strings.HasPrefix(w.Org, "Organization/"):
-		return store.Access{NonPatient: true}
+		return store.Access{NonPatient: true, Writers: []string{w.Org}}
 	}
 	return store.Access{}
 }

@@ -87,7 +87,7 @@ func newEnv(t *testing.T, b platformtest.Backend) *env {
 		t.Fatal(err)
 	}
 	e.tokens = tokens
-	api := rest.New(p.Service, rest.Config{Tokens: tokens, Operations: rest.OperationSet{p.Terminology, e.reg}}, log)
+	api := rest.New(p.Service, rest.Config{Tokens: tokens, Operations: rest.OperationSet{p.Terminology, e.reg}, Access: p.AccessFor}, log)
 	e.srv = httptest.NewServer(api.Handler())
 	t.Cleanup(e.srv.Close)
 	e.operator = e.issue(token.Claims{Subject: "operator", ClientID: "test", Scope: scope.MustParse("system/*.cruds"), Operator: true})

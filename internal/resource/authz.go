@@ -154,7 +154,7 @@ func notKnown(typ, id string) error {
 // index. A delete marker carries no body to filter, so under filters it is
 // not visible (404, never 410).
 func (s *Service) visible(ctx context.Context, c Caller, p permit, v store.Version) (bool, error) {
-	if ok, err := s.store.Visible(ctx, c.access(), v.PatientKey); err != nil || !ok {
+	if ok, err := s.store.Visible(ctx, c.access(), v.PatientKey, v.Writer); err != nil || !ok {
 		return false, err
 	}
 	if p.patient != "" && v.PatientKey != "" && v.PatientKey != p.patient {

@@ -9,6 +9,7 @@ import (
 	"github.com/ehealthplus/ehealth/internal/auth/token"
 	"github.com/ehealthplus/ehealth/internal/outcome"
 	"github.com/ehealthplus/ehealth/internal/resource"
+	"github.com/ehealthplus/ehealth/internal/store"
 )
 
 // Tokens verifies bearer access tokens (token.Service does).
@@ -77,9 +78,9 @@ func (a *API) realm(r *http.Request) string { return a.baseURL(r) }
 
 // caller is who makes the request, from its verified token: the operator
 // (full access, consent not applied — every use audited once audit lands),
-// or a person or system limited by the token's scopes and, for patient/
-// scopes, the patient in context — the launch patient, else the citizen
-// the token is for.
+// or a person or system limited by the consent decision (Config.Access),
+// the token's scopes and, for patient/ scopes, the patient in context —
+// the launch patient, else the citizen the token is for.
 func (a *API) caller(r *http.Request) resource.Caller {
 	claims, ok := r.Context().Value(claimsKey{}).(token.Claims)
 	if !ok { // unreachable behind authenticate; deny everything if it happens
@@ -96,5 +97,9 @@ func (a *API) caller(r *http.Request) resource.Caller {
 	if claims.Org != "" {
 		writer = claims.Org
 	}
-	return resource.Caller{Writer: writer, Grants: &resource.Grants{Scopes: claims.Scope, Patient: patient}}
+	access := store.Access{}
+	if a.cfg.Access != nil {
+		access = a.cfg.Access(resource.Who{FHIRUser: claims.FHIRUser, Org: claims.Org, Patient: claims.Patient})
+	}
+	return resource.Caller{Writer: writer, Access: &access, Grants: &resource.Grants{Scopes: claims.Scope, Patient: patient}}
 }

@@ -84,6 +84,11 @@ func TestScopes(t *testing.T) {
 		s.do("PUT", "/fhir/Observation/lab1", obs("lab1", "p1", "laboratory")).must(t, http.StatusCreated)
 		s.do("PUT", "/fhir/Observation/vit1", obs("vit1", "p1", "vital-signs")).must(t, http.StatusCreated)
 		s.do("PUT", "/fhir/Observation/lab2", obs("lab2", "p2", "laboratory")).must(t, http.StatusCreated)
+		// The professional's provider holds consent and a care relationship for p1 and p2.
+		for _, p := range []string{"p1", "p2"} {
+			s.do("PUT", "/fhir/Consent/share-"+p, sharingConsent("share-"+p, p, "qmh", "active", "")).must(t, http.StatusCreated)
+			s.do("PUT", "/fhir/Encounter/visit-"+p, careEncounter("visit-"+p, p, "qmh", "finished")).must(t, http.StatusCreated)
+		}
 
 		citizen := "Bearer " + s.issue(token.Claims{Subject: "p1", ClientID: "app", FHIRUser: "Patient/p1", Scope: scope.MustParse("patient/*.rs")})
 		obsOnly := "Bearer " + s.issue(token.Claims{Subject: "p1", ClientID: "app", FHIRUser: "Patient/p1", Scope: scope.MustParse("patient/Observation.rs")})
@@ -193,7 +198,7 @@ func TestRevokedToken(t *testing.T) {
 			tokens := newTokens(t, st)
 			revoked := map[string]bool{}
 			active := func(_ context.Context, c token.Claims) (bool, error) { return !revoked[c.ID], nil }
-			api := rest.New(p.Service, rest.Config{Operations: p.Terminology, Tokens: tokens, Active: active}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			api := rest.New(p.Service, rest.Config{Operations: p.Terminology, Tokens: tokens, Active: active, Access: p.AccessFor}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			hs := httptest.NewServer(api.Handler())
 			t.Cleanup(hs.Close)
 			s := &server{t: t, svc: p.Service, srv: hs, tokens: tokens, keys: st}

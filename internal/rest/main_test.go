@@ -93,7 +93,7 @@ func serverOn(t *testing.T, st store.Store, limit int64) *server {
 	p := platformtest.OpenShared(t, st)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	tokens := newTokens(t, st)
-	api := rest.New(p.Service, rest.Config{MaxBodyBytes: limit, Operations: p.Terminology, Tokens: tokens}, log)
+	api := rest.New(p.Service, rest.Config{MaxBodyBytes: limit, Operations: p.Terminology, Tokens: tokens, Access: p.AccessFor}, log)
 	hs := httptest.NewServer(api.Handler())
 	t.Cleanup(hs.Close)
 	s := &server{t: t, svc: p.Service, srv: hs, tokens: tokens, keys: st}

@@ -37,7 +37,7 @@ func TestSearchExplain(t *testing.T) {
 			t.Cleanup(func() { st.Close() })
 			p := platformtest.OpenShared(t, st)
 			tokens := newTokens(t, st)
-			api := rest.New(p.Service, rest.Config{AllowExplain: true, Operations: p.Terminology, Tokens: tokens}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			api := rest.New(p.Service, rest.Config{AllowExplain: true, Operations: p.Terminology, Tokens: tokens, Access: p.AccessFor}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			hs := httptest.NewServer(api.Handler())
 			t.Cleanup(hs.Close)
 			s := &server{t: t, svc: p.Service, srv: hs, tokens: tokens}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ehealthplus/ehealth/internal/auth/token"
 	"github.com/ehealthplus/ehealth/internal/resource"
+	"github.com/ehealthplus/ehealth/internal/store"
 )
 
 // Config configures the FHIR API.
@@ -23,6 +24,9 @@ type Config struct {
 	// still active — not revoked at the authorization server (RFC 7009) —
 	// and an inactive one is refused like an invalid one.
 	Active func(ctx context.Context, c token.Claims) (bool, error)
+	// Access is the consent decision: the access predicate of a caller
+	// other than the operator. Without it such callers see nothing.
+	Access func(w resource.Who) store.Access
 	// Version is the software version stated in the CapabilityStatement.
 	Version string
 	// Operations runs the operations beyond the core interactions (nil: none).

@@ -23,6 +23,10 @@ type Access struct {
 	// access of their own".
 	Grants [][]string
 	At     time.Time
+	// Writers, when set, also make visible the resources whose current
+	// version one of them wrote: what a provider deposited, whoever it is
+	// about.
+	Writers []string
 }
 
 // AccessAll is the predicate that hides nothing.
@@ -78,9 +82,10 @@ type Searcher interface {
 	// (chains and _has included) visible under q.Access. Plan.Count is the
 	// page size; Plan.Summary "count" means only Total.
 	Search(ctx context.Context, q SearchQuery) (SearchPage, error)
-	// Visible reports whether rows of patientKey are visible under a, its
-	// grants included: the check of a read, which does not search.
-	Visible(ctx context.Context, a Access, patientKey string) (bool, error)
+	// Visible reports whether a resource of patientKey whose current
+	// version writer wrote is visible under a, its grants included: the
+	// check of a read, which does not search.
+	Visible(ctx context.Context, a Access, patientKey, writer string) (bool, error)
 	// Include returns the current versions that the given versions refer
 	// to (_include) or that refer to them (_revinclude, rev true) through
 	// inc, visible under access, at most limit of them.

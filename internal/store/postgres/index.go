@@ -72,14 +72,14 @@ func putSQL(update, index bool) string {
 	if update {
 		n = 11
 		b.WriteString(`WITH moved AS (
-	UPDATE resource_current SET version_id = $3, updated = $4, updated_us = $10, deleted = $5, patient_key = $6
+	UPDATE resource_current SET version_id = $3, updated = $4, updated_us = $10, deleted = $5, patient_key = $6, writer = $8
 	WHERE type = $1 AND id = $2 AND version_id = $11
 	RETURNING rid
 )`)
 	} else {
 		b.WriteString(`WITH moved AS (
-	INSERT INTO resource_current (type, id, version_id, updated, updated_us, deleted, patient_key)
-	VALUES ($1, $2, $3, $4, $10, $5, $6)
+	INSERT INTO resource_current (type, id, version_id, updated, updated_us, deleted, patient_key, writer)
+	VALUES ($1, $2, $3, $4, $10, $5, $6, $8)
 	ON CONFLICT (type, id) DO NOTHING
 	RETURNING rid
 )`)

@@ -29,8 +29,8 @@ func (t *tx) DeleteGrants(ctx context.Context, source string) (int64, error) {
 
 // Visible reports whether rows of patientKey are visible under a (see
 // store.Searcher).
-func (s *Store) Visible(ctx context.Context, a store.Access, patientKey string) (bool, error) {
-	ok, err := s.search.Visible(ctx, searchDB{s}, a, patientKey)
+func (s *Store) Visible(ctx context.Context, a store.Access, patientKey, writer string) (bool, error) {
+	ok, err := s.search.Visible(ctx, searchDB{s}, a, patientKey, writer)
 	if err != nil {
 		return false, fmt.Errorf("sqlite: %w", err)
 	}

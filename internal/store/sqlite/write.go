@@ -66,9 +66,9 @@ func (t *tx) ReadVersion(ctx context.Context, typ, id string, versionID int64) (
 }
 
 const (
-	createCurrentSQL = `INSERT INTO resource_current (type, id, version_id, updated, deleted, patient_key)
-VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (type, id) DO NOTHING RETURNING rid`
-	advanceCurrentSQL = `UPDATE resource_current SET version_id = ?, updated = ?, deleted = ?, patient_key = ?
+	createCurrentSQL = `INSERT INTO resource_current (type, id, version_id, updated, deleted, patient_key, writer)
+VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (type, id) DO NOTHING RETURNING rid`
+	advanceCurrentSQL = `UPDATE resource_current SET version_id = ?, updated = ?, deleted = ?, patient_key = ?, writer = ?
 WHERE type = ? AND id = ? AND version_id = ? RETURNING rid`
 	insertVersionSQL = `INSERT INTO resource_versions (type, id, version_id, updated, deleted, method, writer, patient_key, body)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`
@@ -82,9 +82,9 @@ func (t *tx) Put(ctx context.Context, v *store.Version, expect int64) error {
 		return err
 	}
 	updated := toMicros(v.Updated)
-	query, args := createCurrentSQL, []any{v.Type, v.ID, v.VersionID, updated, v.Deleted, v.PatientKey}
+	query, args := createCurrentSQL, []any{v.Type, v.ID, v.VersionID, updated, v.Deleted, v.PatientKey, v.Writer}
 	if expect > 0 {
-		query, args = advanceCurrentSQL, []any{v.VersionID, updated, v.Deleted, v.PatientKey, v.Type, v.ID, expect}
+		query, args = advanceCurrentSQL, []any{v.VersionID, updated, v.Deleted, v.PatientKey, v.Writer, v.Type, v.ID, expect}
 	}
 	var rid int64
 	move, err := t.stmt(ctx, query)

@@ -333,10 +333,52 @@ func testSearchAccess(t *testing.T, s store.Store) {
 	// Visible, the check of a read, agrees with the predicate.
 	for key, want := range map[string]bool{"p1": true, "p5": true, "p6": false, "p7": false, "p8": false, "p9": false, "": true} {
 		for _, access := range []store.Access{half, halfGranted} {
-			got, err := s.Visible(t.Context(), access, key)
+			got, err := s.Visible(t.Context(), access, key, "test")
 			if err != nil || got != want {
 				t.Errorf("Visible(%+v, %q) = %v, %v; want %v", access, key, got, err, want)
 			}
+		}
+	}
+
+	// A provider sees what it deposited, whoever it is about, and nothing
+	// else of that patient.
+	ow := w.put("Observation", "ow", "p7", w.f("Observation", "code", "CodeableConcept", `{"coding":[{"system":"http://loinc.org","code":"8480-6"}]}`))
+	err := s.Write(t.Context(), func(tx store.Tx) error { // the same version, written by the clinic
+		v := *ow
+		v.VersionID, v.Writer, v.Index = ow.VersionID+1, "Organization/clinic", ow.Index
+		return tx.Put(t.Context(), &v, ow.VersionID)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clinic := store.Access{Writers: []string{"Organization/clinic"}}
+	for _, tc := range []struct {
+		query, patient string
+		access         store.Access
+		want           string
+	}{
+		{"code=8480-6", "", clinic, "Observation/ow"},
+		{"", "", clinic, "Observation/ow"},
+		{"", "p7", clinic, "Observation/ow"},
+		{"subject:Patient.name=chan", "", clinic, ""}, // p7 itself stays hidden
+		{"code=8480-6", "", store.Access{Patients: half.Patients, NonPatient: true, Writers: clinic.Writers}, "Observation/o1 o3 o6 ow"},
+		{"code=8480-6", "", store.Access{Writers: []string{"Organization/other"}}, ""},
+	} {
+		q := store.SearchQuery{Plan: w.plan("Observation", tc.query), Access: tc.access, Patient: tc.patient}
+		if got := sortedRefs(w.all(q)); got != expand(tc.want) {
+			t.Errorf("Observation?%s (patient %q) under %+v = %s, want %s", tc.query, tc.patient, tc.access, got, expand(tc.want))
+		}
+		q.Plan = w.plan("Observation", tc.query+"&_summary=count")
+		if page := w.run(q); page.Total != int64(len(strings.Fields(tc.want))) {
+			t.Errorf("Observation?%s under %+v: count %d, want %d", tc.query, tc.access, page.Total, len(strings.Fields(tc.want)))
+		}
+	}
+	for _, tc := range []struct {
+		writer string
+		want   bool
+	}{{"Organization/clinic", true}, {"Organization/other", false}, {"", false}} {
+		if got, err := s.Visible(t.Context(), clinic, "p7", tc.writer); err != nil || got != tc.want {
+			t.Errorf("Visible(clinic, p7, %q) = %v, %v; want %v", tc.writer, got, err, tc.want)
 		}
 	}
 }

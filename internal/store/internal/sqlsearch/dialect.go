@@ -117,6 +117,9 @@ func (b *builder) accessCond(col string) string {
 	if len(keys) == 0 {
 		ors = nil
 	}
+	if w := b.writerCond(col); w != "" {
+		ors = append(ors, w)
+	}
 	for _, rule := range a.Grants {
 		var ands []string
 		for _, grantee := range rule {
@@ -134,6 +137,19 @@ func (b *builder) accessCond(col string) string {
 		return ors[0]
 	}
 	return "(" + strings.Join(ors, " OR ") + ")"
+}
+
+// writerCond is "the resource of the row whose patient_key column is col
+// was written by one of the access's writers" ("" without writers): the
+// row's rid names its resource, whether the row is the resource's own
+// (resource_current) or one of its index rows.
+func (b *builder) writerCond(col string) string {
+	if len(b.access.Writers) == 0 {
+		return ""
+	}
+	alias := strings.TrimSuffix(col, ".patient_key")
+	w := b.alias("w")
+	return alias + ".rid IN (SELECT " + w + ".rid FROM resource_current " + w + " WHERE " + b.in(w+".writer", b.access.Writers) + ")"
 }
 
 // grantValid is "grant row g is to grantee and holds at the access's time".
@@ -177,10 +193,14 @@ func (b *builder) scopedAccess(col string, sc scope) string {
 	if b.access.Allows(sc.patient) {
 		return ""
 	}
+	var ors []string
 	if len(b.access.Grants) > 0 {
-		return b.grantedTo(b.arg(sc.patient))
+		ors = append(ors, b.grantedTo(b.arg(sc.patient)))
 	}
-	return "1=0"
+	if w := b.writerCond(col); w != "" {
+		ors = append(ors, w)
+	}
+	return or(ors)
 }
 
 // and joins the non-empty conditions with AND ("1=1" when there are none).

@@ -3,14 +3,16 @@ package sqlsearch
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/ehealthplus/ehealth/internal/store"
 )
 
-// Visible reports whether rows of patientKey are visible under a: by its
-// list and NonPatient, else by its grant rules at its time.
-func (e *Engine) Visible(ctx context.Context, db DB, a store.Access, patientKey string) (bool, error) {
-	if a.Allows(patientKey) {
+// Visible reports whether a resource of patientKey that writer wrote is
+// visible under a: by its list and NonPatient, its writers, else by its
+// grant rules at its time.
+func (e *Engine) Visible(ctx context.Context, db DB, a store.Access, patientKey, writer string) (bool, error) {
+	if a.Allows(patientKey) || (writer != "" && slices.Contains(a.Writers, writer)) {
 		return true, nil
 	}
 	if len(a.Grants) == 0 || patientKey == "" {

@@ -1,0 +1,98 @@
+package rest_test
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"testing"
+
+	"github.com/ehealthplus/ehealth/internal/auth/scope"
+	"github.com/ehealthplus/ehealth/internal/auth/token"
+)
+
+// sharingConsent is a sharing consent of patient to org; status and an
+// optional provision period end vary.
+func sharingConsent(id, patient, org, status, end string) string {
+	period := ""
+	if end != "" {
+		period = fmt.Sprintf(`,"period":{"start":"2020-01-01","end":%q}`, end)
+	}
+	return fmt.Sprintf(`{"resourceType":"Consent","id":%q,"status":%q,
+ "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+ "category":[{"coding":[{"system":"https://ehealth.hk/fhir/CodeSystem/consent-category","code":"sharing"},{"system":"http://loinc.org","code":"59284-0"}]}],
+ "patient":{"reference":"Patient/%s"},"dateTime":"2024-01-01T00:00:00Z",
+ "policyRule":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"OPTIN"}]},
+ "provision":{"type":"permit"%s,"actor":[{"role":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ParticipationType","code":"IRCP"}]},"reference":{"reference":"Organization/%s"}}]}}`,
+		id, status, patient, period, org)
+}
+
+// careEncounter is an encounter of patient at org.
+func careEncounter(id, patient, org, status string) string {
+	return fmt.Sprintf(`{"resourceType":"Encounter","id":%q,"status":%q,"class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"AMB"},
+ "subject":{"reference":"Patient/%s"},"serviceProvider":{"reference":"Organization/%s"},"period":{"start":"2024-01-01T09:00:00Z"}}`, id, status, patient, org)
+}
+
+// TestConsent: a professional sees a citizen only with a sharing consent
+// to their provider and a care relationship with it, on every path, and
+// loses it on the next request when either ends; nothing shows what is
+// hidden — no resource, no count, no include.
+func TestConsent(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s *server) {
+		seedClinic(t, s)
+		s.do("PUT", "/fhir/Organization/clinic", `{"resourceType":"Organization","id":"clinic","name":"Clinic A"}`).must(t, http.StatusCreated)
+		dr := "Bearer " + s.issue(token.Claims{Subject: "dr", ClientID: "emr", FHIRUser: "Practitioner/dr", Org: "Organization/clinic",
+			Purpose: "TREAT", Scope: scope.MustParse("user/*.rs")})
+		system := "Bearer " + s.issue(token.Claims{Subject: "emr", ClientID: "emr", Org: "Organization/clinic", Scope: scope.MustParse("system/*.rs")})
+
+		sees := func(step string, want bool) {
+			t.Helper()
+			status := http.StatusNotFound
+			if want {
+				status = http.StatusOK
+			}
+			r := s.do("GET", "/fhir/Patient/p1", nil, "Authorization", dr)
+			if r.status != status {
+				t.Errorf("%s: Patient/p1 = %d, want %d: %s", step, r.status, status, r.raw)
+			}
+			r = s.do("GET", "/fhir/Observation?code=8480-6&_total=accurate", nil, "Authorization", dr).must(t, http.StatusOK)
+			wantObs := []string(nil)
+			if want {
+				wantObs = []string{"Observation/o1", "Observation/o2", "Observation/o3"}
+			}
+			got := ids(r, "match")
+			slices.Sort(got)
+			if !slices.Equal(got, wantObs) || fmt.Sprint(r.body["total"]) != fmt.Sprint(len(wantObs)) {
+				t.Errorf("%s: Observation?code = %v (total %v), want %v", step, got, r.body["total"], wantObs)
+			}
+			r = s.do("GET", "/fhir/Organization?_id=qmh&_revinclude=Patient:organization", nil, "Authorization", dr).must(t, http.StatusOK)
+			inc := ids(r, "include")
+			if want != slices.Contains(inc, "Patient/p1") || slices.Contains(inc, "Patient/p2") {
+				t.Errorf("%s: _revinclude gave %v", step, inc)
+			}
+		}
+		sees("nothing yet", false)
+		s.do("PUT", "/fhir/Consent/c1", sharingConsent("c1", "p1", "clinic", "active", "")).must(t, http.StatusCreated)
+		sees("consent without a care relationship", false)
+		s.do("PUT", "/fhir/Encounter/e1", careEncounter("e1", "p1", "clinic", "in-progress")).must(t, http.StatusCreated)
+		sees("consent and care relationship", true)
+		s.do("GET", "/fhir/Patient/p2", nil, "Authorization", dr).must(t, http.StatusNotFound)
+		s.do("GET", "/fhir/Patient/p1", nil, "Authorization", system).must(t, http.StatusNotFound)
+		s.do("GET", "/fhir/Organization/qmh", nil, "Authorization", system).must(t, http.StatusOK)
+
+		s.do("PUT", "/fhir/Consent/c1", sharingConsent("c1", "p1", "clinic", "inactive", "")).must(t, http.StatusOK)
+		sees("consent revoked", false)
+		s.do("PUT", "/fhir/Consent/c1", sharingConsent("c1", "p1", "clinic", "active", "2021-01-01")).must(t, http.StatusOK)
+		sees("consent expired", false)
+		s.do("PUT", "/fhir/Consent/c1", sharingConsent("c1", "p1", "clinic", "active", "")).must(t, http.StatusOK)
+		sees("consent given again", true)
+		s.do("PUT", "/fhir/Encounter/e1", careEncounter("e1", "p1", "clinic", "cancelled")).must(t, http.StatusOK)
+		sees("encounter cancelled", false)
+		s.do("PUT", "/fhir/Encounter/e1", careEncounter("e1", "p1", "clinic", "finished")).must(t, http.StatusOK)
+		sees("encounter finished recently", true)
+		s.do("DELETE", "/fhir/Consent/c1", nil).must(t, http.StatusNoContent)
+		sees("consent deleted", false)
+		// Another provider's consent and relationship do not count.
+		s.do("PUT", "/fhir/Consent/c2", sharingConsent("c2", "p1", "qmh", "active", "")).must(t, http.StatusCreated)
+		sees("another provider's consent", false)
+	})
+}
