@@ -49,6 +49,7 @@ type env struct {
 	srv      *httptest.Server
 	origin   string // https://ehealth.example.com:PORT (a WebAuthn RP id cannot be an IP)
 	clock    *clock
+	mux      *http.ServeMux // more routes may be added before the first request
 }
 
 // loopbackClient is an HTTPS client trusting httptest's certificate (good
@@ -119,7 +120,7 @@ func newEnv(t *testing.T, b platformtest.Backend, change func(*Config)) *env {
 		}
 		_ = json.NewEncoder(w).Encode(who)
 	})
-	handler = mux
+	e.mux, handler = mux, mux
 	return e
 }
 
