@@ -133,14 +133,16 @@ func (s *Store) ReadAudit(ctx context.Context, q store.AuditQuery) ([]store.Audi
 	if limit <= 0 {
 		limit = store.DefaultAuditPage
 	}
-	query, args := readAuditSQL, []any{q.From, to, limit}
+	// A patient's entries are read in the order of their audit_patient
+	// rows (p.seq = e.seq), so the patient's index leads, not the journal.
+	query, args, col := readAuditSQL, []any{q.From, to, limit}, "e.seq"
 	if q.Patient != "" {
-		query, args = readAuditPSQL, append(args, q.Patient)
+		query, args, col = readAuditPSQL, append(args, q.Patient), "p.seq"
 	}
 	if q.Newest {
-		query += ` ORDER BY e.seq DESC LIMIT $3`
+		query += ` ORDER BY ` + col + ` DESC LIMIT $3`
 	} else {
-		query += ` ORDER BY e.seq LIMIT $3`
+		query += ` ORDER BY ` + col + ` LIMIT $3`
 	}
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {

@@ -141,17 +141,19 @@ func (s *Store) ReadAudit(ctx context.Context, q store.AuditQuery) ([]store.Audi
 }
 
 func (s *Store) readAudit(ctx context.Context, q store.AuditQuery) ([]store.AuditEntry, error) {
-	query, args := readAuditSQL, []any{}
+	// A patient's entries are read in the order of their audit_patient
+	// rows (p.seq = e.seq), so the patient's index leads, not the journal.
+	query, args, col := readAuditSQL, []any{}, "e.seq"
 	if q.Patient != "" {
-		query, args = readAuditPSQL, []any{q.Patient}
+		query, args, col = readAuditPSQL, []any{q.Patient}, "p.seq"
 	}
 	to := q.To
 	if to <= 0 {
 		to = math.MaxInt64
 	}
-	order := " ORDER BY e.seq LIMIT ?"
+	order := " ORDER BY " + col + " LIMIT ?"
 	if q.Newest {
-		order = " ORDER BY e.seq DESC LIMIT ?"
+		order = " ORDER BY " + col + " DESC LIMIT ?"
 	}
 	limit := q.Limit
 	if limit <= 0 {
