@@ -220,6 +220,10 @@ func (h *Handler) takeChallenge(ctx context.Context, id string) (challenge, bool
 // citizenSignedIn starts a citizen's session after a code: they go on to
 // next, by way of the offer of a passkey when they have none.
 func (h *Handler) citizenSignedIn(w http.ResponseWriter, r *http.Request, patient, next string) {
+	if err := h.linkPending(r.Context(), w, r, patient); err != nil {
+		h.internal(w, r, "link upstream subject", err)
+		return
+	}
 	creds, err := h.credentials(r.Context(), patient)
 	if err != nil {
 		h.internal(w, r, "list passkeys", err)

@@ -13,7 +13,9 @@
 // PractitionerRole — provider and role — they act as. An upstream OpenID
 // Connect provider (where a government identity service such as iAM Smart
 // plugs in) signs citizens in by authorization code with PKCE; its subject
-// maps to a Patient through a link kept in the keyed store.
+// maps to a Patient through a link kept in the keyed store (LinkSubject;
+// the HKID claim of a provider that verifies identity; or the citizen's
+// next sign-in by code in the same browser).
 //
 // On success the login calls oauth.Sessions.Start with the person (fhirUser
 // Patient/ID or Practitioner/ID, a professional's org and role, the method
@@ -42,7 +44,10 @@
 //   - login.ceremony: WebAuthn ceremonies in progress; login.pending:
 //     a professional between authentication and the choice of a role;
 //     login.oidc.state: upstream sign-ins in progress; login.oidc.link:
-//     upstream subject → Patient;
+//     upstream subject → Patient; login.oidc.pending: a verified subject
+//     linked to nobody yet, kept for ten minutes in the browser that
+//     brought it, linked by that browser's next sign-in with a code or a
+//     passkey (both proofs in one browser);
 //   - login.fail and login.lock: failures and lockouts by the SHA-256 of
 //     the account name, never the name or identity number itself;
 //   - login.demo.outbox: in demo mode only, the codes "sent", shown at

@@ -202,6 +202,10 @@ func (h *Handler) finishPasskey(w http.ResponseWriter, r *http.Request) {
 		h.internal(w, r, "update passkey", err)
 		return
 	}
+	if err := h.linkPending(ctx, w, r, user.patient); err != nil {
+		h.internal(w, r, "link upstream subject", err)
+		return
+	}
 	h.signIn(w, r, oauth.Who{FHIRUser: "Patient/" + user.patient, Method: "passkey"}, c.Next)
 }
 

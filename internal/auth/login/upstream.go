@@ -25,7 +25,15 @@ import (
 const (
 	nsOIDCState = "login.oidc.state" // SHA-256 of the state → upstreamState
 	nsOIDCLink  = "login.oidc.link"  // SHA-256 of issuer and subject → Patient id
+	// SHA-256 of the id in linkCookie → an unlinked subject, until the
+	// citizen signs in another way in the same browser.
+	nsOIDCPending = "login.oidc.pending"
 )
+
+// linkCookie holds, in the browser of a citizen whose upstream identity is
+// not linked yet, the id of that identity kept for linking once they sign
+// in with a code or a passkey.
+const linkCookie = "__Host-ehealth-link"
 
 // oidcCookie binds an upstream sign-in to the browser that started it.
 // SameSite=Lax: the callback is a top-level navigation from the provider.
@@ -184,8 +192,13 @@ func (h *Handler) upstreamCallback(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if errors.Is(err, errNotLinked) {
-		h.fail(w, r, http.StatusForbidden, msgNotLinked)
+	var unlinked *unlinkedError
+	if errors.As(err, &unlinked) {
+		if err := h.keepUnlinked(ctx, w, unlinked); err != nil {
+			h.internal(w, r, "keep unlinked subject", err)
+			return
+		}
+		h.startPage(w, r, http.StatusForbidden, st.Next, &msgNotLinked)
 		return
 	}
 	h.cfg.Log.Warn("login: upstream sign-in refused", "upstream", u.cfg.Name, "reason", err.Error())
@@ -193,6 +206,58 @@ func (h *Handler) upstreamCallback(w http.ResponseWriter, r *http.Request) {
 }
 
 var errNotLinked = errors.New("login: upstream subject linked to no Patient")
+
+// unlinkedError is a verified upstream subject linked to no Patient.
+type unlinkedError struct {
+	Issuer  string `json:"issuer"`
+	Subject string `json:"subject"`
+	cause   error
+}
+
+func (e *unlinkedError) Error() string { return errors.Join(errNotLinked, e.cause).Error() }
+
+func (e *unlinkedError) Unwrap() error { return errNotLinked }
+
+// keepUnlinked remembers a verified subject in this browser, so that the
+// citizen's next sign-in by code or passkey here links it to them: the two
+// proofs — the provider's and the record's — in one browser, within
+// upstreamTTL.
+func (h *Handler) keepUnlinked(ctx context.Context, w http.ResponseWriter, u *unlinkedError) error {
+	b, err := json.Marshal(u)
+	if err != nil {
+		return err
+	}
+	id := randomToken()
+	if err := h.keys.PutKey(ctx, store.Key{NS: nsOIDCPending, Key: digest(id)}, b, h.cfg.Now().Add(upstreamTTL)); err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: linkCookie, Value: id, Path: "/", MaxAge: int(upstreamTTL.Seconds()),
+		HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode})
+	return nil
+}
+
+// linkPending links the upstream subject this browser kept, if any, to the
+// citizen who has just signed in another way.
+func (h *Handler) linkPending(ctx context.Context, w http.ResponseWriter, r *http.Request, patient string) error {
+	c, err := r.Cookie(linkCookie)
+	if err != nil || len(c.Value) != 43 {
+		return nil
+	}
+	http.SetCookie(w, &http.Cookie{Name: linkCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode})
+	b, err := h.keys.TakeKey(ctx, nsOIDCPending, digest(c.Value))
+	if outcome.Is(err, outcome.NotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var u unlinkedError
+	if err := json.Unmarshal(b, &u); err != nil {
+		return err
+	}
+	h.cfg.Log.Info("login: upstream subject linked", "issuer", u.Issuer, "fhirUser", "Patient/"+patient)
+	return LinkSubject(ctx, h.keys, u.Issuer, u.Subject, patient)
+}
 
 // takeUpstreamState takes the state of the callback, which must be the
 // one in this browser's cookie.
@@ -246,10 +311,13 @@ func (h *Handler) upstreamPatient(ctx context.Context, u *upstream, code string,
 // or a new link through the identity document claim.
 func (h *Handler) linkedPatient(ctx context.Context, u *upstream, idt *oidc.IDToken) (string, error) {
 	key := linkKey(u.cfg.Issuer, idt.Subject)
+	unlinked := func(cause error) error {
+		return &unlinkedError{Issuer: u.cfg.Issuer, Subject: idt.Subject, cause: cause}
+	}
 	b, err := h.keys.GetKey(ctx, nsOIDCLink, key)
 	if err == nil {
 		if _, ok, err := h.people.read(ctx, "Patient", string(b)); err != nil || !ok {
-			return "", errors.Join(err, errNotLinked)
+			return "", errors.Join(err, errNotLinked) // a link to a Patient gone: not re-linked here
 		}
 		return string(b), nil
 	}
@@ -257,7 +325,7 @@ func (h *Handler) linkedPatient(ctx context.Context, u *upstream, idt *oidc.IDTo
 		return "", err
 	}
 	if u.cfg.DocumentClaim == "" {
-		return "", errNotLinked
+		return "", unlinked(nil)
 	}
 	var claims map[string]any
 	if err := idt.Claims(&claims); err != nil {
@@ -266,11 +334,14 @@ func (h *Handler) linkedPatient(ctx context.Context, u *upstream, idt *oidc.IDTo
 	number, _ := claims[u.cfg.DocumentClaim].(string)
 	doc, err := identity.Parse(identity.HKID, number, "")
 	if err != nil {
-		return "", errors.Join(errNotLinked, err)
+		return "", unlinked(err)
 	}
 	patient, ok, err := h.people.citizen(ctx, doc)
-	if err != nil || !ok {
-		return "", errors.Join(err, errNotLinked)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", unlinked(nil)
 	}
 	if err := LinkSubject(ctx, h.keys, u.cfg.Issuer, idt.Subject, patient); err != nil {
 		return "", err

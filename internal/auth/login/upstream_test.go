@@ -30,6 +30,7 @@ func TestUpstream(t *testing.T) {
 		})
 		e.citizen("p1", hkidA, sms("+85291234567"))
 		e.citizen("p2", hkidE)
+		e.citizen("p3", "AB987654(3)", email("p3@example.hk"))
 		if err := LinkSubject(context.Background(), e.p.Store, idp.issuer, "sub-linked", "p1"); err != nil {
 			t.Fatal(err)
 		}
@@ -74,6 +75,30 @@ func TestUpstream(t *testing.T) {
 			})
 		}
 
+		t.Run("an unlinked subject is linked by the next sign-in with a code in the same browser", func(t *testing.T) {
+			idp.signInAs("sub-later", nil)
+			idp.setBadSignature(false)
+			b := e.browser()
+			if r := b.upstreamSignIn("iamsmart", "/"); r.Status != http.StatusForbidden || !strings.Contains(r.Body, "is not yet linked") {
+				t.Fatalf("unlinked: %d", r.Status)
+			}
+			// Another browser's code sign-in links nothing.
+			other := e.browser()
+			other.codeSignIn("AB987654(3)", "Patient/p3")
+			if r := e.browser().upstreamSignIn("iamsmart", "/"); r.Status != http.StatusForbidden {
+				t.Fatalf("linked by another browser's sign-in: %d", r.Status)
+			}
+			b = e.browser()
+			b.upstreamSignIn("iamsmart", "/")
+			b.codeSignIn(hkidA, "Patient/p1")
+			c := e.browser()
+			if r := c.upstreamSignIn("iamsmart", next); r.Status != http.StatusSeeOther {
+				t.Fatalf("after linking: %d %s", r.Status, r.Body)
+			}
+			if who, _ := c.whoami(); who.FHIRUser != "Patient/p1" {
+				t.Fatalf("linked to %+v", who)
+			}
+		})
 		t.Run("callback from another browser", func(t *testing.T) {
 			idp.signInAs("sub-linked", nil)
 			idp.setBadSignature(false)
