@@ -57,7 +57,7 @@ type Config struct {
 	Upstreams []Upstream
 
 	CodeTTL      time.Duration // how long a one-time code lasts (DefaultCodeTTL)
-	CodeAttempts int           // wrong guesses a code survives, less one (DefaultCodeAttempts)
+	CodeAttempts int           // guesses a code allows before it is void (DefaultCodeAttempts)
 	// MaxFailures failures of one account within FailureWindow lock it for
 	// Lockout (DefaultMaxFailures, DefaultFailureWindow, DefaultLockout).
 	MaxFailures   int
