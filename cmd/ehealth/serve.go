@@ -64,6 +64,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	go purgeExpired(ctx, p.Store, purgeEvery, log)
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
