@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ehealthplus/ehealth/internal/auth/scope"
@@ -78,6 +79,20 @@ func TestConsent(t *testing.T) {
 		s.do("GET", "/fhir/Patient/p2", nil, "Authorization", dr).must(t, http.StatusNotFound)
 		s.do("GET", "/fhir/Patient/p1", nil, "Authorization", system).must(t, http.StatusNotFound)
 		s.do("GET", "/fhir/Organization/qmh", nil, "Authorization", system).must(t, http.StatusOK)
+		// A lab's system deposits a result: the lab's systems see it, the
+		// clinic's system does not; the clinic's professional does, by
+		// consent and care.
+		lab := "Bearer " + s.issue(token.Claims{Subject: "lis", ClientID: "lis", Org: "Organization/lab", Scope: scope.MustParse("system/Observation.cruds")})
+		result := `{"resourceType":"Observation","id":"lab-1","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"2345-7"}]},"subject":{"reference":"Patient/p1"}}`
+		s.do("PUT", "/fhir/Observation/lab-1", result, "Authorization", lab).must(t, http.StatusCreated)
+		s.do("GET", "/fhir/Observation/lab-1", nil, "Authorization", lab).must(t, http.StatusOK)
+		s.do("GET", "/fhir/Observation/lab-1", nil, "Authorization", system).must(t, http.StatusNotFound)
+		s.do("GET", "/fhir/Observation/lab-1", nil, "Authorization", dr).must(t, http.StatusOK)
+		r := s.do("GET", "/fhir/Observation?code=2345-7", nil, "Authorization", lab).must(t, http.StatusOK)
+		if got := ids(r, "match"); !slices.Equal(got, []string{"Observation/lab-1"}) {
+			t.Errorf("the lab's search of its deposits = %v", got)
+		}
+		s.do("PUT", "/fhir/Observation/o1", strings.Replace(result, "lab-1", "o1", 1), "Authorization", lab).must(t, http.StatusNotFound) // not its deposit
 
 		s.do("PUT", "/fhir/Consent/c1", sharingConsent("c1", "p1", "clinic", "inactive", "")).must(t, http.StatusOK)
 		sees("consent revoked", false)

@@ -64,6 +64,9 @@ func (a *API) compartmentSearch(w http.ResponseWriter, r *http.Request, typ stri
 }
 
 func (a *API) runSearch(w http.ResponseWriter, r *http.Request, typ string, params url.Values, patient string) {
+	if a.refuseIdentityInURL(w, r) {
+		return
+	}
 	if _, err := responseType(r); err != nil {
 		a.writeError(w, r, err)
 		return
