@@ -12,10 +12,11 @@ import (
 // resource's own rows (a plain leaf: no chain, _has, :missing, :not or
 // composite), the count can start from that clause's rows — checking the
 // predicate on their patient key and the other clauses on their rid —
-// without reading a resource_current row per match. On PostgreSQL the
-// value index covers the rows (idx_token_code includes rid and
-// patient_key), so counting a code with 100k matches is one index-only
-// range scan.
+// without reading a resource_current row per match. The value index
+// covers the rows and returns them in rid order (PostgreSQL's
+// idx_token_code ends its key with rid and includes patient_key; SQLite's
+// secondary indexes end with the table's key, rid first), so counting a
+// code with 100k matches is one index-only range scan with no hashing.
 func (b *builder) countSQL(plan *search.Query, patient string) (string, error) {
 	drive := -1
 	for i, c := range plan.Clauses {
