@@ -130,12 +130,18 @@ type recordingTx struct {
 	watch   map[string][]Observer
 	hooks   map[string][]TxHook
 	written []store.Version
+	// keys caches the compartment keys patients resolved to in this
+	// transaction (compartmentKey); a Patient written clears it.
+	keys map[string]string
 }
 
 // Put records v when its type is watched and runs its type's hooks.
 func (r *recordingTx) Put(ctx context.Context, v *store.Version, expect int64) error {
 	if err := r.Tx.Put(ctx, v, expect); err != nil {
 		return err
+	}
+	if v.Type == "Patient" {
+		clear(r.keys)
 	}
 	if _, ok := r.watch[v.Type]; ok {
 		r.written = append(r.written, *v)

@@ -242,9 +242,13 @@ func (s *Service) put(ctx context.Context, tx store.Tx, c Caller, res map[string
 	}
 	typ, _ := res["resourceType"].(string)
 	id, _ := res["id"].(string)
+	key, err := compartmentKey(ctx, tx, res)
+	if err != nil {
+		return store.Version{}, fmt.Errorf("compartment of %s/%s: %w", typ, id, err)
+	}
 	v := &store.Version{
 		Type: typ, ID: id, VersionID: expect + 1, Updated: s.stamp(),
-		Method: method, Writer: c.Writer, PatientKey: patientKey(res),
+		Method: method, Writer: c.Writer, PatientKey: key,
 	}
 	setMeta(res, v.VersionID, v.Updated)
 	v.Index = prep.index

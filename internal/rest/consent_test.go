@@ -9,6 +9,7 @@ import (
 
 	"github.com/ehealthplus/ehealth/internal/auth/scope"
 	"github.com/ehealthplus/ehealth/internal/auth/token"
+	"github.com/ehealthplus/ehealth/internal/resource"
 )
 
 // sharingConsent is a sharing consent of patient to org; status and an
@@ -109,5 +110,37 @@ func TestConsent(t *testing.T) {
 		// Another provider's consent and relationship do not count.
 		s.do("PUT", "/fhir/Consent/c2", sharingConsent("c2", "p1", "qmh", "active", "")).must(t, http.StatusCreated)
 		sees("another provider's consent", false)
+	})
+}
+
+// TestLinkedRecordCompartment: a provider's local Patient record linked to
+// the master ("refer") files what is deposited against it in the master's
+// compartment, so the citizen sees it; a merged record ("replaced-by")
+// likewise.
+func TestLinkedRecordCompartment(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s *server) {
+		s.do("PUT", "/fhir/Patient/m1", `{"resourceType":"Patient","id":"m1","name":[{"family":"Chan"}]}`).must(t, http.StatusCreated)
+		s.do("PUT", "/fhir/Patient/l1", `{"resourceType":"Patient","id":"l1","name":[{"family":"Chan"}],"link":[{"other":{"reference":"Patient/m1"},"type":"refer"}]}`).must(t, http.StatusCreated)
+		s.do("PUT", "/fhir/Patient/old", `{"resourceType":"Patient","id":"old","active":false,"link":[{"other":{"reference":"Patient/l1"},"type":"replaced-by"}]}`).must(t, http.StatusCreated)
+		obs := func(id, patient string) string {
+			return fmt.Sprintf(`{"resourceType":"Observation","id":%q,"status":"final","code":{"text":"bp"},"subject":{"reference":"Patient/%s"}}`, id, patient)
+		}
+		s.do("PUT", "/fhir/Observation/x1", obs("x1", "l1")).must(t, http.StatusCreated)
+		s.do("PUT", "/fhir/Observation/x2", obs("x2", "old")).must(t, http.StatusCreated)
+		for _, ref := range []string{"Observation/x1", "Observation/x2", "Patient/l1", "Patient/old"} {
+			typ, id, _ := strings.Cut(ref, "/")
+			v, err := s.svc.Read(t.Context(), resource.Caller{}, typ, id)
+			if err != nil || v.PatientKey != "m1" {
+				t.Errorf("%s is filed under %q (%v), want the master m1", ref, v.PatientKey, err)
+			}
+		}
+		citizen := "Bearer " + s.issue(token.Claims{Subject: "m1", ClientID: "app", FHIRUser: "Patient/m1", Scope: scope.MustParse("patient/*.rs")})
+		s.do("GET", "/fhir/Observation/x1", nil, "Authorization", citizen).must(t, http.StatusOK)
+		for _, q := range []string{"/fhir/Patient/m1/Observation", "/fhir/Observation?patient=l1", "/fhir/Observation?subject=Patient/old"} {
+			r := s.do("GET", q, nil, "Authorization", citizen).must(t, http.StatusOK)
+			if got := ids(r, "match"); len(got) == 0 {
+				t.Errorf("%s found nothing", q)
+			}
+		}
 	})
 }
