@@ -260,6 +260,13 @@ func (s *Service) put(ctx context.Context, tx store.Tx, c Caller, res map[string
 	if err := tx.Put(ctx, v, expect); err != nil {
 		return store.Version{}, err
 	}
+	if typ == "Patient" && key != "" && key != id {
+		// Linked or merged: what was filed under this record moves to the
+		// record it now defers to.
+		if _, err := tx.RekeyCompartment(ctx, id, key); err != nil {
+			return store.Version{}, err
+		}
+	}
 	return *v, nil
 }
 

@@ -127,7 +127,12 @@ func TestLinkedRecordCompartment(t *testing.T) {
 		}
 		s.do("PUT", "/fhir/Observation/x1", obs("x1", "l1")).must(t, http.StatusCreated)
 		s.do("PUT", "/fhir/Observation/x2", obs("x2", "old")).must(t, http.StatusCreated)
-		for _, ref := range []string{"Observation/x1", "Observation/x2", "Patient/l1", "Patient/old"} {
+		// Deposited against a local record before it was linked: linking
+		// moves it to the master's compartment.
+		s.do("PUT", "/fhir/Patient/l0", `{"resourceType":"Patient","id":"l0","name":[{"family":"Chan"}]}`).must(t, http.StatusCreated)
+		s.do("PUT", "/fhir/Observation/x0", obs("x0", "l0")).must(t, http.StatusCreated)
+		s.do("PUT", "/fhir/Patient/l0", `{"resourceType":"Patient","id":"l0","name":[{"family":"Chan"}],"link":[{"other":{"reference":"Patient/m1"},"type":"refer"}]}`).must(t, http.StatusOK)
+		for _, ref := range []string{"Observation/x0", "Observation/x1", "Observation/x2", "Patient/l0", "Patient/l1", "Patient/old"} {
 			typ, id, _ := strings.Cut(ref, "/")
 			v, err := s.svc.Read(t.Context(), resource.Caller{}, typ, id)
 			if err != nil || v.PatientKey != "m1" {
@@ -136,7 +141,11 @@ func TestLinkedRecordCompartment(t *testing.T) {
 		}
 		citizen := "Bearer " + s.issue(token.Claims{Subject: "m1", ClientID: "app", FHIRUser: "Patient/m1", Scope: scope.MustParse("patient/*.rs")})
 		s.do("GET", "/fhir/Observation/x1", nil, "Authorization", citizen).must(t, http.StatusOK)
-		for _, q := range []string{"/fhir/Patient/m1/Observation", "/fhir/Observation?patient=l1", "/fhir/Observation?subject=Patient/old"} {
+		r := s.do("GET", "/fhir/Patient/m1/Observation?_sort=_id", nil, "Authorization", citizen).must(t, http.StatusOK)
+		if got := ids(r, "match"); !slices.Equal(got, []string{"Observation/x0", "Observation/x1", "Observation/x2"}) {
+			t.Errorf("the master's compartment holds %v", got)
+		}
+		for _, q := range []string{"/fhir/Observation?patient=l1", "/fhir/Observation?subject=Patient/old", "/fhir/Observation?code:text=bp&patient=l0"} {
 			r := s.do("GET", q, nil, "Authorization", citizen).must(t, http.StatusOK)
 			if got := ids(r, "match"); len(got) == 0 {
 				t.Errorf("%s found nothing", q)

@@ -104,6 +104,12 @@ type Tx interface {
 	ReplaceIndex(ctx context.Context, typ, id string, codes []string, entries []search.Entry) error
 	// GrantWriter records the grants access predicates read (grants.go).
 	GrantWriter
+	// RekeyCompartment files every current resource of patient compartment
+	// from, and its search index rows, under patient key to instead (a
+	// provider's record linked to the master, a merged record); it returns
+	// how many resources moved. Past versions keep the key they were
+	// written with.
+	RekeyCompartment(ctx context.Context, from, to string) (int64, error)
 	// AuditAppender appends audit entries that land or go with this
 	// transaction (audit.go).
 	AuditAppender

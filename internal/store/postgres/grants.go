@@ -36,3 +36,19 @@ func (s *Store) Visible(ctx context.Context, a store.Access, patientKey, writer 
 	}
 	return ok, nil
 }
+
+var rekeySQL = dialect.RekeySQL()
+
+// RekeyCompartment files a compartment under another patient key (see
+// store.Tx).
+func (t *tx) RekeyCompartment(ctx context.Context, from, to string) (int64, error) {
+	var moved int64
+	for _, q := range rekeySQL {
+		tag, err := t.tx.Exec(ctx, q, from, to)
+		if err != nil {
+			return 0, fmt.Errorf("postgres: rekey compartment: %w", err)
+		}
+		moved = tag.RowsAffected()
+	}
+	return moved, nil
+}

@@ -36,3 +36,21 @@ func (s *Store) Visible(ctx context.Context, a store.Access, patientKey, writer 
 	}
 	return ok, nil
 }
+
+var rekeySQL = dialect.RekeySQL()
+
+// RekeyCompartment files a compartment under another patient key (see
+// store.Tx).
+func (t *tx) RekeyCompartment(ctx context.Context, from, to string) (int64, error) {
+	var moved int64
+	for i, q := range rekeySQL {
+		res, err := t.exec(ctx, q, from, to)
+		if err != nil {
+			return 0, fmt.Errorf("sqlite: rekey compartment: %w", err)
+		}
+		if i == len(rekeySQL)-1 {
+			moved, _ = res.RowsAffected()
+		}
+	}
+	return moved, nil
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ehealthplus/ehealth/internal/outcome"
@@ -32,7 +33,12 @@ func queryRow(ctx context.Context, p preparer, query string, args ...any) (store
 
 const versionColumns = `v.seq, v.type, v.id, v.version_id, v.updated, v.deleted, v.method, v.writer, v.patient_key, v.body`
 
-const readCurrentSQL = `SELECT ` + versionColumns + `
+// currentColumns are versionColumns with the compartment taken from
+// resource_current: a compartment moved by RekeyCompartment keeps its past
+// versions' keys, and the current one is what access is decided on.
+var currentColumns = strings.Replace(versionColumns, "v.patient_key", "c.patient_key", 1)
+
+var readCurrentSQL = `SELECT ` + currentColumns + `
 FROM resource_current c
 JOIN resource_versions v ON v.type = c.type AND v.id = c.id AND v.version_id = c.version_id
 WHERE c.type = ? AND c.id = ?`

@@ -238,6 +238,38 @@ func testSearchSystemAndCompartment(t *testing.T, s store.Store) {
 			t.Errorf("compartment %s %s?%s = %s, want %s", tc.patient, tc.typ, tc.query, got, expand(tc.want))
 		}
 	}
+
+	// Re-keying p2's compartment under p1 (a linked record) moves its
+	// resources and their index rows; past versions keep their key.
+	var moved int64
+	err := s.Write(t.Context(), func(tx store.Tx) error {
+		var err error
+		moved, err = tx.RekeyCompartment(t.Context(), "p2", "p1")
+		return err
+	})
+	if err != nil || moved != 4 {
+		t.Fatalf("RekeyCompartment moved %d, %v; want the 4 resources of p2", moved, err)
+	}
+	for _, tc := range []struct{ typ, query, patient, want string }{
+		{"Observation", "", "p1", "Observation/o1 o2 o3 o8"},
+		{"", "", "p2", ""},
+		{"Observation", "code=8480-6", "p1", "Observation/o1 o3"},
+	} {
+		q := storeQuery(w.plan(tc.typ, tc.query))
+		q.Patient = tc.patient
+		if got := sortedRefs(w.all(q)); got != expand(tc.want) {
+			t.Errorf("after the re-key, compartment %s %s?%s = %s, want %s", tc.patient, tc.typ, tc.query, got, expand(tc.want))
+		}
+	}
+	if got := sortedRefs(w.all(store.SearchQuery{Plan: w.plan("Observation", "code=8480-6"), Access: store.Access{Patients: []string{"p2"}}})); got != "" {
+		t.Errorf("p2's predicate still sees %s after the re-key", got)
+	}
+	if v, err := s.Read(t.Context(), "Observation", "o3"); err != nil || v.PatientKey != "p1" {
+		t.Errorf("Read(Observation/o3) key %q, %v; want p1", v.PatientKey, err)
+	}
+	if v, err := s.ReadVersion(t.Context(), "Observation", "o3", 1); err != nil || v.PatientKey != "p2" {
+		t.Errorf("its first version's key %q, %v; want p2 as written", v.PatientKey, err)
+	}
 }
 
 func testSearchTotals(t *testing.T, s store.Store) {

@@ -45,3 +45,15 @@ func GrantArgs(g store.Grant) []any {
 	}
 	return []any{g.Grantee, g.PatientKey, g.Source, g.From.UnixMicro(), to}
 }
+
+// RekeySQL is the statements of RekeyCompartment, in the dialect's
+// placeholders (1: from, 2: to): the index tables' rows of the
+// compartment's resources first, found by rid, then the resources.
+func (d *Dialect) RekeySQL() []string {
+	sub := "rid IN (SELECT rid FROM resource_current WHERE patient_key = " + d.Param(1) + ")"
+	var out []string
+	for _, t := range Tables {
+		out = append(out, "UPDATE "+t.Name+" SET patient_key = "+d.Param(2)+" WHERE "+sub)
+	}
+	return append(out, "UPDATE resource_current SET patient_key = "+d.Param(2)+" WHERE patient_key = "+d.Param(1))
+}
