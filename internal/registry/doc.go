@@ -43,17 +43,13 @@
 // The operator's $merge re-points the source's compartment to the target in
 // one transaction and records a Provenance from which $unmerge restores it.
 //
-// Linked records and the compartment key: the store files every version
-// under a patient key derived from the resource alone (the first Patient
-// it names, fhir.PatientRefs), so a deposit naming a provider's own
-// Patient stays in that record's compartment after $link. Filing it under
-// the master needs a resolver in the resource service where the key is
-// taken (index rows before the transaction, the version inside it, the
-// patient/ scope check), the same resolution in the search shortcut that
-// confines Observation?patient=X to key X, and a store operation that
-// re-keys a compartment already stored when a record is linked. Until
-// then Compartments lists the master and its linked records, for access
-// predicates to show them together.
+// Linked records and the compartment key: the resource service files a
+// deposit naming a provider's own Patient under the compartment that
+// record defers to — its master through a "refer" link, a merge target
+// through "replaced-by" (resource/compartment.go) — and writing the link
+// moves what was filed under the local record (store RekeyCompartment), so
+// after $link the citizen's record holds every provider's deposits under
+// the master's key. Compartments lists the master and its linked records.
 //
 // Every operation is POST only, so identity numbers never travel in URLs,
 // and logs show documents redacted (identity.Document's LogValue).
