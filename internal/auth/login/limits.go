@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 	"time"
 
+	"github.com/ehealthplus/ehealth/internal/auth/ratelimit"
 	"github.com/ehealthplus/ehealth/internal/outcome"
 	"github.com/ehealthplus/ehealth/internal/store"
 )
@@ -22,7 +22,7 @@ const (
 // keyed store (shared: an attacker spreading guesses over servers gets no
 // more of them).
 type limits struct {
-	ip     *bucketLimiter
+	ip     *ratelimit.Limiter
 	keys   store.Keyed
 	max    int
 	window time.Duration
@@ -31,7 +31,7 @@ type limits struct {
 }
 
 func newLimits(keys store.Keyed, cfg Config) *limits {
-	return &limits{ip: newBucketLimiter(cfg.IPRate, cfg.IPBurst), keys: keys, max: cfg.MaxFailures,
+	return &limits{ip: ratelimit.New(cfg.IPRate, cfg.IPBurst), keys: keys, max: cfg.MaxFailures,
 		window: cfg.FailureWindow, lock: cfg.Lockout, now: cfg.Now}
 }
 
@@ -98,61 +98,4 @@ func (l *limits) failed(ctx context.Context, acct string) (time.Duration, error)
 // succeeded forgets acct's failures.
 func (l *limits) succeeded(ctx context.Context, acct string) error {
 	return l.keys.DeleteGroup(ctx, nsFail, acct)
-}
-
-// bucketLimiter is a token bucket per key, in memory. Buckets that have
-// filled up again are dropped when the map grows, so junk keys cannot grow
-// it without bound.
-type bucketLimiter struct {
-	rate  float64 // tokens a second; <0: no limit
-	burst float64
-
-	mu      sync.Mutex
-	buckets map[string]*bucket
-}
-
-type bucket struct {
-	tokens float64
-	last   time.Time
-}
-
-// maxBuckets is the map size at which full buckets are swept.
-const maxBuckets = 10000
-
-func newBucketLimiter(rate float64, burst int) *bucketLimiter {
-	return &bucketLimiter{rate: rate, burst: float64(burst), buckets: map[string]*bucket{}}
-}
-
-// allow takes a token from key's bucket; when there is none it returns how
-// long until there is.
-func (l *bucketLimiter) allow(key string, now time.Time) (time.Duration, bool) {
-	if l.rate < 0 {
-		return 0, true
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b := l.buckets[key]
-	if b == nil {
-		if len(l.buckets) >= maxBuckets {
-			l.sweep(now)
-		}
-		b = &bucket{tokens: l.burst, last: now}
-		l.buckets[key] = b
-	}
-	b.tokens = min(l.burst, b.tokens+max(0, now.Sub(b.last).Seconds())*l.rate)
-	b.last = now
-	if b.tokens < 1 {
-		return time.Duration((1 - b.tokens) / l.rate * float64(time.Second)), false
-	}
-	b.tokens--
-	return 0, true
-}
-
-// sweep drops the buckets that would be full by now.
-func (l *bucketLimiter) sweep(now time.Time) {
-	for k, b := range l.buckets {
-		if b.tokens+now.Sub(b.last).Seconds()*l.rate >= l.burst {
-			delete(l.buckets, k)
-		}
-	}
 }

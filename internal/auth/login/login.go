@@ -239,7 +239,7 @@ func (h *Handler) guard(next http.HandlerFunc) http.HandlerFunc {
 // limited applies the client IP's token bucket.
 func (h *Handler) limited(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if wait, ok := h.limits.ip.allow(h.cfg.ClientIP(r), h.cfg.Now()); !ok {
+		if wait, ok := h.limits.ip.Allow(h.cfg.ClientIP(r), h.cfg.Now()); !ok {
 			h.tooMany(w, r, wait)
 			return
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/compose"
 
+	"github.com/ehealthplus/ehealth/internal/auth/ratelimit"
 	"github.com/ehealthplus/ehealth/internal/auth/token"
 	"github.com/ehealthplus/ehealth/internal/outcome"
 	"github.com/ehealthplus/ehealth/internal/store"
@@ -88,7 +89,7 @@ type Server struct {
 	strategy  *strategy
 	provider  fosite.OAuth2Provider
 	idKeys    *idTokenKeys
-	limiter   *limiter
+	limiter   *ratelimit.Limiter
 	origins   *originCache
 	log       *slog.Logger
 	now       func() time.Time
@@ -112,7 +113,7 @@ func New(keys store.Keyed, tokens *token.Service, cfg Config) (*Server, error) {
 	s.storage = &storage{keys: keys, clients: s.clients, systemTTL: cfg.SystemTokenTTL, now: s.now}
 	s.strategy = &strategy{tokens: tokens, now: s.now, accessTTL: cfg.AccessTokenTTL}
 	s.idKeys = &idTokenKeys{keys: keys}
-	s.limiter = newLimiter(cfg.TokenRate, cfg.TokenBurst)
+	s.limiter = ratelimit.New(cfg.TokenRate, cfg.TokenBurst)
 	s.origins = &originCache{clients: s.clients}
 	s.provider = s.compose()
 	return s, nil

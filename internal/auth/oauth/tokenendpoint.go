@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/ory/fosite"
 )
@@ -28,7 +29,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		s.writeAccessError(w, r, nil, fosite.ErrInvalidRequest.WithHint("The body is not a form."))
 		return
 	}
-	if wait, ok := s.limiter.allow(rateKey(r), s.now()); !ok {
+	if wait, ok := s.limiter.Allow(rateKey(r), s.now()); !ok {
 		writeTooMany(w, wait)
 		return
 	}
@@ -138,8 +139,8 @@ func rateKey(r *http.Request) string {
 }
 
 // writeTooMany answers a rate-limited request: 429 with Retry-After.
-func writeTooMany(w http.ResponseWriter, wait float64) {
-	secs := int(math.Ceil(wait))
+func writeTooMany(w http.ResponseWriter, wait time.Duration) {
+	secs := int(math.Ceil(wait.Seconds()))
 	w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
 	writeJSONError(w, http.StatusTooManyRequests, "invalid_request",
 		fmt.Sprintf("Too many token requests from this client; retry after %d s.", max(secs, 1)))
