@@ -36,6 +36,20 @@ type Who struct {
 	Patient string
 }
 
+// protected are the policy-bearing resource types no token writes
+// directly, whatever its scopes: Consents come from the registration and
+// consent operations (a Consent written by a provider could grant it
+// access), SearchParameters from the operator (they change what every
+// write indexes).
+var protected = map[string]bool{"Consent": true, "SearchParameter": true}
+
+// writes are the interactions that change resources.
+var writes = map[scope.Interaction]bool{
+	scope.InteractionCreate: true, scope.InteractionUpdate: true, scope.InteractionPatch: true, scope.InteractionDelete: true,
+	scope.InteractionConditionalCreate: true, scope.InteractionConditionalUpdate: true,
+	scope.InteractionConditionalPatch: true, scope.InteractionConditionalDelete: true,
+}
+
 // permit is what one interaction on one resource type is allowed under c's
 // grants.
 type permit struct {
@@ -57,6 +71,9 @@ type permit struct {
 func (c Caller) permits(i scope.Interaction, typ string) (permit, error) {
 	if c.Grants == nil {
 		return permit{}, nil
+	}
+	if protected[typ] && writes[i] {
+		return permit{}, outcome.New(outcome.Forbidden, "%s resources are written only by the platform's operations or the operator", typ)
 	}
 	needs, ok := scope.Needs(i)
 	if !ok {

@@ -96,6 +96,7 @@ func TestScopes(t *testing.T) {
 			Scope: scope.MustParse("user/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|laboratory")})
 		writer := "Bearer " + s.issue(token.Claims{Subject: "p1", ClientID: "app", FHIRUser: "Patient/p1", Scope: scope.MustParse("patient/Observation.crus")})
 		system := "Bearer " + s.issue(token.Claims{Subject: "his", ClientID: "his", Org: "Organization/qmh", Scope: scope.MustParse("system/Patient.rs")})
+		everything := "Bearer " + s.issue(token.Claims{Subject: "dr", ClientID: "emr", FHIRUser: "Practitioner/dr", Org: "Organization/qmh", Scope: scope.MustParse("user/*.cruds")})
 
 		for _, tc := range []struct {
 			name, auth, method, path string
@@ -120,10 +121,18 @@ func TestScopes(t *testing.T) {
 			{"compartment search of another", citizen, "GET", "/fhir/Patient/p2/Observation", 404},
 			{"compartment search of nobody", citizen, "GET", "/fhir/Patient/nobody/Observation", 404},
 			{"_contained with a narrow token", obsOnly, "GET", "/fhir/Observation?_contained=true&code=2345-7", 403},
+			{"a Consent written by a token", everything, "PUT", "/fhir/Consent/mine", 403},
+			{"a Consent deleted by a token", everything, "DELETE", "/fhir/Consent/share-p1", 403},
+			{"a SearchParameter written by a token", everything, "PUT", "/fhir/SearchParameter/mine", 403},
 		} {
 			body := ""
-			if tc.method == "POST" {
+			switch {
+			case tc.method == "POST":
 				body = obs("", "p1", "laboratory")
+			case strings.Contains(tc.path, "/Consent/"):
+				body = sharingConsent("mine", "p1", "qmh", "active", "")
+			case strings.Contains(tc.path, "/SearchParameter/"):
+				body = `{"resourceType":"SearchParameter","id":"mine","url":"http://example.org/sp","name":"x","status":"active","description":"x","code":"x","base":["Patient"],"type":"token","expression":"Patient.gender"}`
 			}
 			if r := s.do(tc.method, tc.path, body, "Authorization", tc.auth); r.status != tc.want {
 				t.Errorf("%s: %s %s = %d, want %d: %s", tc.name, tc.method, tc.path, r.status, tc.want, r.raw)
