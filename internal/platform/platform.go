@@ -55,7 +55,9 @@ func Open(ctx context.Context, st store.Store, log *slog.Logger) (*Platform, err
 	indexer := search.NewIndexer(registry, search.Extractor{})
 	params := conformance.NewSearchParameters(registry, indexer, st, log)
 	policy := &consent.Policy{}
+	var reg *mpi.Registry // made over the service below; the deposit check reads it
 	svc := resource.New(st, validate.New(terms),
+		resource.WithDepositCheck(func(ctx context.Context, key string) error { return reg.Withdrawn(ctx, key) }),
 		link.Observer(), params.Observer(),
 		resource.WithIndexer(indexer),
 		resource.WithSearch(registry, link.Codes()),
@@ -64,7 +66,7 @@ func Open(ctx context.Context, st store.Store, log *slog.Logger) (*Platform, err
 		params.Close()
 		return nil, err
 	}
-	reg := mpi.New(svc, st, mpi.WithLogger(log))
+	reg = mpi.New(svc, st, mpi.WithLogger(log))
 	return &Platform{Service: svc, Store: st, Terminology: link, Search: params, Registry: reg, Consent: policy}, nil
 }
 

@@ -138,3 +138,21 @@ func (r *Registry) participating(ctx context.Context, id string, follow bool) (b
 	consents, err := r.activeConsents(ctx, id, CategoryJoining)
 	return len(consents) > 0, err
 }
+
+// Withdrawn refuses deposits for a citizen who withdrew: patientKey names
+// the compartment a write lands in (the master record, once linked). It is
+// the resource service's deposit check (resource.WithDepositCheck); records
+// for people who never registered are not its business.
+func (r *Registry) Withdrawn(ctx context.Context, patientKey string) error {
+	p, err := r.read(ctx, "Patient", patientKey)
+	if outcome.Is(err, outcome.NotFound) || outcome.Is(err, outcome.Gone) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if hasTag(p.res, TagMaster) && hasTag(p.res, TagWithdrawn) {
+		return outcome.New(outcome.Forbidden, "this citizen has withdrawn from eHealth: no records are accepted for them")
+	}
+	return nil
+}

@@ -1,6 +1,7 @@
 package registry_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 
@@ -32,6 +33,9 @@ func TestWithdraw(t *testing.T) {
 			t.Errorf("a clinic withdrew a citizen: %d %s", r.status, r.raw)
 		}
 
+		if r := e.do("POST", "/fhir/Observation", json.RawMessage(fmt.Sprintf(`{"resourceType":"Observation","status":"final","code":{"text":"bp"},"subject":{"reference":"Patient/%s"}}`, local)), clinic); r.status != 201 {
+			t.Errorf("a deposit before withdrawal: %d %s", r.status, r.raw)
+		}
 		self := e.issue(tokenFor("Patient/"+id, "patient/*.cruds"))
 		out := e.do("POST", "/fhir/Patient/"+id+"/$withdraw", emptyParams(), self).must(t, 200)
 		if refOf(out.param("consent")["valueReference"]) != "Consent/"+consentID {
@@ -56,6 +60,17 @@ func TestWithdraw(t *testing.T) {
 		if ok, _ := e.reg.VerifyAccessKey(t.Context(), id, key); ok {
 			t.Error("the access key still works after withdrawal")
 		}
+		// Deposits stop: a provider's write into the citizen's record — by
+		// the master or by its own linked record — is refused.
+		obs := func(patient string) json.RawMessage {
+			return json.RawMessage(fmt.Sprintf(`{"resourceType":"Observation","status":"final","code":{"text":"bp"},"subject":{"reference":"Patient/%s"}}`, patient))
+		}
+		for _, p := range []string{id, local} {
+			if r := e.do("POST", "/fhir/Observation", obs(p), clinic); r.status != 403 || !contains(string(r.raw), "withdrawn") {
+				t.Errorf("a deposit for %s after withdrawal: %d %s", p, r.status, r.raw)
+			}
+		}
+		e.do("POST", "/fhir/Observation", obs(id), "").must(t, 201) // the operator still may (corrections)
 		e.do("POST", "/fhir/Patient/"+id+"/$withdraw", emptyParams(), "").must(t, 409)
 		e.do("POST", "/fhir/Patient/"+local+"/$withdraw", emptyParams(), "").must(t, 422)
 		// A withdrawn citizen is not offered to providers by $match.

@@ -44,9 +44,11 @@ type Service struct {
 	newID     func() string
 	observers map[string][]Observer // by resource type
 	txHooks   map[string][]TxHook   // by resource type
-	indexer   Indexer               // nil: versions carry no search index rows
-	registry  *search.Registry      // nil: no search
-	codes     Codes                 // expands :in, :above … (nil: exact codes only)
+	// depositCheck, when set, guards writes by tokens into a compartment.
+	depositCheck DepositCheck
+	indexer      Indexer          // nil: versions carry no search index rows
+	registry     *search.Registry // nil: no search
+	codes        Codes            // expands :in, :above … (nil: exact codes only)
 }
 
 // Indexer computes the search index rows of a resource version.
@@ -87,6 +89,15 @@ func WithTxHook(fn TxHook, types ...string) Option {
 		}
 	}
 }
+
+// DepositCheck refuses a write by a token (not the platform's own code or
+// the operator) into the compartment of patientKey, with the error to
+// answer: the citizen withdrew from the platform.
+type DepositCheck func(ctx context.Context, patientKey string) error
+
+// WithDepositCheck makes every write by a token into a patient's
+// compartment pass check first.
+func WithDepositCheck(check DepositCheck) Option { return func(s *Service) { s.depositCheck = check } }
 
 // Option configures a Service.
 type Option func(*Service)

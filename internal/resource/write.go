@@ -246,6 +246,11 @@ func (s *Service) put(ctx context.Context, tx store.Tx, c Caller, res map[string
 	if err != nil {
 		return store.Version{}, fmt.Errorf("compartment of %s/%s: %w", typ, id, err)
 	}
+	if key != "" && c.Grants != nil && s.depositCheck != nil {
+		if err := s.depositCheck(ctx, key); err != nil {
+			return store.Version{}, err
+		}
+	}
 	v := &store.Version{
 		Type: typ, ID: id, VersionID: expect + 1, Updated: s.stamp(),
 		Method: method, Writer: c.Writer, PatientKey: key,
