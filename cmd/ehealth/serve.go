@@ -10,8 +10,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"time"
 
+	"github.com/ehealthplus/ehealth/internal/audit"
 	"github.com/ehealthplus/ehealth/internal/auth/login"
 	"github.com/ehealthplus/ehealth/internal/auth/oauth"
 	"github.com/ehealthplus/ehealth/internal/auth/token"
@@ -30,6 +32,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	issuer := fs.String("issuer", "", "the authorization server's URL, scheme://host: the issuer of the access tokens (default: the base URL's)")
 	loginURL := fs.String("login-url", "/login", "where the authorization endpoint sends people who are not signed in")
+	auditKey := fs.String("audit-key", "", "Ed25519 private key file (ehealth audit keygen) signing the audit journal's checkpoints; kept outside the database")
+	auditExport := fs.String("audit-export", "", "file the signed audit checkpoints are appended to, for a third party to keep")
 	allowExplain := fs.Bool("allow-explain", false, "answer _explain=true on searches with the SQL and its plan (an operator's diagnostic; off in production)")
 	var lc login.Config
 	var up login.Upstream
@@ -60,10 +64,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		lc.Upstreams = []login.Upstream{up}
 	}
 	stk, err := newStack(p, stackConfig{BaseURL: *baseURL, Issuer: *issuer, LoginURL: *loginURL,
-		MaxBody: *maxBody, AllowExplain: *allowExplain, Login: lc}, log)
+		MaxBody: *maxBody, AllowExplain: *allowExplain, Login: lc, AuditKey: *auditKey, AuditExport: *auditExport}, log)
 	if err != nil {
 		return err
 	}
+	defer stk.Audit.Close(context.Background())
 	go purgeExpired(ctx, p.Store, purgeEvery, log)
 
 	ln, err := net.Listen("tcp", *addr)
@@ -102,6 +107,10 @@ type stackConfig struct {
 	// Login configures the sign-in at /login; its origin defaults to the
 	// issuer.
 	Login login.Config
+	// AuditKey is the Ed25519 key file signing the audit journal's
+	// checkpoints ("": the hash chain alone guards it, and a warning says
+	// so); AuditExport the file checkpoints are appended to.
+	AuditKey, AuditExport string
 }
 
 // stack is what serve serves over one platform: the FHIR API and the
@@ -111,6 +120,7 @@ type stack struct {
 	Handler http.Handler
 	Tokens  *token.Service
 	Authz   *oauth.Server
+	Audit   *audit.Auditor
 }
 
 // newStack wires the token service, the authorization server and the FHIR
@@ -145,7 +155,11 @@ func newStack(p *platform.Platform, cfg stackConfig, log *slog.Logger) (*stack, 
 		}
 		return p.Registry.Active(ctx, c.Org)
 	}
-	api := rest.New(p.Service, rest.Config{BaseURL: cfg.BaseURL, MaxBodyBytes: cfg.MaxBody, Version: version, Operations: rest.OperationSet{p.Terminology, p.Registry},
+	auditor, err := newAuditor(p, audience, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	api := rest.New(p.Service, rest.Config{Audit: auditor, BaseURL: cfg.BaseURL, MaxBodyBytes: cfg.MaxBody, Version: version, Operations: rest.OperationSet{p.Terminology, p.Registry},
 		AllowExplain: cfg.AllowExplain, Tokens: tokens, Active: active, Access: p.AccessFor}, log)
 	// Browser apps of the registered origins call the FHIR API across
 	// origins, as they call the token endpoint.
@@ -158,7 +172,7 @@ func newStack(p *platform.Platform, cfg stackConfig, log *slog.Logger) (*stack, 
 	if err != nil {
 		return nil, err
 	}
-	return &stack{Handler: withLogin(handler, signIn.Handler()), Tokens: tokens, Authz: authz}, nil
+	return &stack{Handler: withLogin(handler, signIn.Handler()), Tokens: tokens, Authz: authz, Audit: auditor}, nil
 }
 
 // withLogin routes the sign-in's pages (login.Path and below) to the login.
@@ -190,4 +204,21 @@ func origin(base string) string {
 		return base
 	}
 	return u.Scheme + "://" + u.Host
+}
+
+// newAuditor is the audit journal's recorder for serve: checkpoints signed
+// with the key file when one is given.
+func newAuditor(p *platform.Platform, base string, cfg stackConfig, log *slog.Logger) (*audit.Auditor, error) {
+	host, _ := os.Hostname()
+	ac := audit.Config{Source: audit.Source{Base: base, Name: host}, ExportPath: cfg.AuditExport, Log: log}
+	if cfg.AuditKey != "" {
+		key, err := audit.LoadPrivateKey(cfg.AuditKey)
+		if err != nil {
+			return nil, fmt.Errorf("--audit-key: %w", err)
+		}
+		ac.Key = key
+	} else {
+		log.Warn("no --audit-key: the audit journal is hash-chained but its checkpoints are not signed")
+	}
+	return audit.New(p.Store, ac)
 }

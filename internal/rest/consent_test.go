@@ -1,15 +1,24 @@
 package rest_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/ehealthplus/ehealth/internal/audit"
 	"github.com/ehealthplus/ehealth/internal/auth/scope"
 	"github.com/ehealthplus/ehealth/internal/auth/token"
+	"github.com/ehealthplus/ehealth/internal/platform/platformtest"
 	"github.com/ehealthplus/ehealth/internal/resource"
+	"github.com/ehealthplus/ehealth/internal/rest"
+	"github.com/ehealthplus/ehealth/internal/store"
 )
 
 // sharingConsent is a sharing consent of patient to org; status and an
@@ -152,4 +161,80 @@ func TestLinkedRecordCompartment(t *testing.T) {
 			}
 		}
 	})
+}
+
+// failingAuditor cannot record.
+type failingAuditor struct{}
+
+func (failingAuditor) Record(context.Context, audit.Event) error {
+	return errors.New("journal disk full")
+}
+
+// TestAuditedReads: each read and search by a professional is in the audit
+// journal, with who, for which provider and for what purpose, before the
+// answer is sent; when it cannot be recorded the request fails and serves
+// nothing.
+func TestAuditedReads(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.Name, func(t *testing.T) {
+			st := b.Open(t)
+			t.Cleanup(func() { st.Close() })
+			p := platformtest.OpenShared(t, st)
+			tokens := newTokens(t, st)
+			auditor, err := audit.New(st, audit.Config{Source: audit.Source{Base: testBase, Name: "test"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { auditor.Close(context.Background()) })
+			serve := func(a rest.Auditor) *server {
+				api := rest.New(p.Service, rest.Config{Tokens: tokens, Access: p.AccessFor, Audit: a}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+				hs := httptest.NewServer(api.Handler())
+				t.Cleanup(hs.Close)
+				s := &server{t: t, svc: p.Service, srv: hs, tokens: tokens, keys: st}
+				s.bearer = s.issue(token.Claims{Subject: "operator", ClientID: "test", Scope: scope.MustParse("system/*.cruds"), Operator: true})
+				return s
+			}
+			s := serve(auditor)
+			seedClinic(t, s)
+			s.do("PUT", "/fhir/Consent/c1", sharingConsent("c1", "p1", "qmh", "active", "")).must(t, http.StatusCreated)
+			s.do("PUT", "/fhir/Encounter/e1", careEncounter("e1", "p1", "qmh", "in-progress")).must(t, http.StatusCreated)
+			dr := "Bearer " + s.issue(token.Claims{Subject: "dr", ClientID: "emr", FHIRUser: "Practitioner/dr", Org: "Organization/qmh",
+				Role: "PractitionerRole/dr-qmh", Purpose: "TREAT", Scope: scope.MustParse("user/*.rs")})
+			s.do("GET", "/fhir/Patient/p1", nil, "Authorization", dr).must(t, http.StatusOK)
+			s.do("GET", "/fhir/Observation?patient=p1&code=8480-6", nil, "Authorization", dr).must(t, http.StatusOK)
+			entries, err := st.ReadAudit(t.Context(), store.AuditQuery{Patient: "p1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var reads, searches int
+			for _, e := range entries {
+				body := string(e.Body)
+				if !strings.Contains(body, "Practitioner/dr") {
+					continue // the operator's seeding reads
+				}
+				for _, want := range []string{"TREAT", "Organization/qmh", "PractitionerRole/dr-qmh", "Patient/p1"} {
+					if !strings.Contains(body, want) {
+						t.Errorf("audit entry %d lacks %s: %s", e.Seq, want, body)
+					}
+				}
+				switch {
+				case strings.Contains(body, `"code":"read"`):
+					reads++
+				case strings.Contains(body, `"code":"search-type"`):
+					searches++
+				}
+			}
+			if reads != 1 || searches != 1 {
+				t.Errorf("the journal holds %d reads and %d searches by the professional, want 1 and 1", reads, searches)
+			}
+
+			broken := serve(failingAuditor{})
+			for _, q := range []string{"/fhir/Patient/p1", "/fhir/Observation?patient=p1"} {
+				r := broken.do("GET", q, nil, "Authorization", dr)
+				if r.status != http.StatusServiceUnavailable || strings.Contains(string(r.raw), "Chan") || strings.Contains(string(r.raw), "8480-6") {
+					t.Errorf("GET %s with the journal failing = %d: %s", q, r.status, r.raw)
+				}
+			}
+		})
+	}
 }

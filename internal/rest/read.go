@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ehealthplus/ehealth/internal/audit"
 	"github.com/ehealthplus/ehealth/internal/outcome"
 	"github.com/ehealthplus/ehealth/internal/resource"
 	"github.com/ehealthplus/ehealth/internal/store"
@@ -21,6 +22,10 @@ func (a *API) read(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, err := a.svc.Read(r.Context(), a.caller(r), r.PathValue("type"), r.PathValue("id"))
+	if err == nil {
+		err = a.record(r, audit.Event{Interaction: audit.Read, Resource: v.Type + "/" + v.ID + "/_history/" + strconv.FormatInt(v.VersionID, 10),
+			Patients: patientsOf([]store.Version{v})})
+	}
 	a.answerRead(w, r, v, err)
 }
 
@@ -36,6 +41,10 @@ func (a *API) vread(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, err := a.svc.VRead(r.Context(), a.caller(r), r.PathValue("type"), r.PathValue("id"), vid)
+	if err == nil {
+		err = a.record(r, audit.Event{Interaction: audit.VRead, Resource: v.Type + "/" + v.ID + "/_history/" + strconv.FormatInt(v.VersionID, 10),
+			Patients: patientsOf([]store.Version{v})})
+	}
 	a.answerRead(w, r, v, err)
 }
 

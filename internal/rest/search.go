@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/ehealthplus/ehealth/internal/audit"
 	"github.com/ehealthplus/ehealth/internal/fhir"
 	"github.com/ehealthplus/ehealth/internal/outcome"
 	"github.com/ehealthplus/ehealth/internal/resource"
@@ -80,6 +81,13 @@ func (a *API) runSearch(w http.ResponseWriter, r *http.Request, typ string, para
 		Explain: a.cfg.AllowExplain,
 	}
 	res, err := a.svc.Search(r.Context(), a.caller(r), typ, params, opts)
+	if err == nil {
+		interaction := audit.SearchType
+		if typ == "" {
+			interaction = audit.SearchSystem
+		}
+		err = a.record(r, audit.Event{Interaction: interaction, Resource: typ, Query: queryOf(r), Patients: patientsOf(res.Matches, res.Included)})
+	}
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -191,6 +199,9 @@ func (a *API) everything(w http.ResponseWriter, r *http.Request) {
 	base := a.baseURL(r)
 	res, err := a.svc.Everything(r.Context(), a.caller(r), r.PathValue("id"), params,
 		resource.SearchOptions{BaseURL: base, Cursor: params.Get(cursorParam)})
+	if err == nil {
+		err = a.record(r, audit.Event{Interaction: audit.SearchType, Resource: "Patient", Query: queryOf(r), Patients: patientsOf(res.Matches, res.Included)})
+	}
 	if err != nil {
 		a.writeError(w, r, err)
 		return

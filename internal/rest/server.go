@@ -27,6 +27,9 @@ type Config struct {
 	// Access is the consent decision: the access predicate of a caller
 	// other than the operator. Without it such callers see nothing.
 	Access func(w resource.Who) store.Access
+	// Audit records every read and search in the audit journal before the
+	// response is sent (audit.go); a failure refuses the request.
+	Audit Auditor
 	// Version is the software version stated in the CapabilityStatement.
 	Version string
 	// Operations runs the operations beyond the core interactions (nil: none).
