@@ -44,6 +44,12 @@ func (r *Registry) Register(ctx context.Context, c resource.Caller, reg Registra
 		return Registered{}, err
 	}
 	writes := r.registrationWrites(reg, patientID, &out, now, today)
+	if link, err := r.linkSDMRecord(ctx, reg, out.SDM); err != nil {
+		r.undoRegistration(ctx, reg, patientID)
+		return Registered{}, err
+	} else if link != nil {
+		writes = append(writes, *link)
+	}
 	stored, err := r.transact(ctx, c, writes)
 	if err != nil {
 		r.undoRegistration(ctx, reg, patientID)
@@ -190,3 +196,29 @@ func invitation(id, patientID, sdmID string, now, sixteen time.Time) map[string]
 
 // ref is a Reference to typ/id.
 func ref(typ, id string) map[string]any { return map[string]any{"reference": typ + "/" + id} }
+
+// linkSDMRecord is the write that links a substitute decision maker's own
+// master record, when they are a registered citizen (found by the identity
+// document they gave), to the RelatedPerson sdmID that makes them the SDM:
+// Patient.link seealso → RelatedPerson, as the authorization server's
+// patient picker reads it, so the SDM signing in as themself can choose
+// the citizen they act for. nil when there is nothing to link.
+func (r *Registry) linkSDMRecord(ctx context.Context, reg Registration, sdmID string) (*write, error) {
+	if reg.SDM == nil || reg.SDM.Document == nil || sdmID == "" {
+		return nil, nil
+	}
+	held, err := r.holder(ctx, *reg.SDM.Document)
+	if err != nil || held.Patient == "" {
+		return nil, err
+	}
+	own, err := r.read(ctx, "Patient", held.Patient)
+	if outcome.Is(err, outcome.NotFound) || outcome.Is(err, outcome.Gone) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	links, _ := own.res["link"].([]any)
+	own.res["link"] = append(links, map[string]any{"other": ref("RelatedPerson", sdmID), "type": "seealso"})
+	return &write{typ: "Patient", id: held.Patient, res: own.res, ifMatch: own.v.VersionID}, nil
+}

@@ -1,9 +1,11 @@
 package registry_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/ehealthplus/ehealth/internal/auth/oauth"
 	"github.com/ehealthplus/ehealth/internal/registry"
 )
 
@@ -118,4 +120,45 @@ func TestLadder(t *testing.T) {
 	if p, _ := registry.RoleOf("parent"); p.Adult {
 		t.Error("a parent acts as SDM for an adult")
 	}
+}
+
+// TestSDMPicksTheChild: a parent who is a registered citizen and registers
+// their child gets their own record linked to the RelatedPerson that makes
+// them the SDM, so the authorization server's patient picker offers the
+// child when the parent signs in as themself; a parent who is not
+// registered gets nothing linked.
+func TestSDMPicksTheChild(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		mother := citizen{doc: hkid("D288754(2)"), family: "CHAN", given: "Mei Ling", birthDate: "1985-04-01", gender: "female"}
+		motherID, _ := e.register(mother, nil)
+		child := citizen{doc: map[string]any{"system": "http://www.immd.gov.hk/birth-certificate", "value": "K123456(0)"},
+			family: "CHAN", given: "Siu Ming", birthDate: "2015-06-10", gender: "male"}
+		childID, r := e.register(child, parent("parent")) // the parent fixture carries D288754(2)
+		sdmRef := refOf(r.param("substitute-decision-maker")["valueReference"])
+		own := e.read("Patient", motherID)
+		found := false
+		for _, l := range list(own["link"]) {
+			m := l.(map[string]any)
+			found = found || (refOf(m["other"]) == sdmRef && m["type"] == "seealso")
+		}
+		if !found {
+			t.Fatalf("the mother's record does not link to %s: %v", sdmRef, own["link"])
+		}
+		choices, err := oauth.StoreRelationships{Store: e.st, Now: e.clock.Now}.PatientsFor(t.Context(), "Patient/"+motherID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, c := range choices {
+			ids = append(ids, c.ID)
+		}
+		if !slices.Contains(ids, motherID) || !slices.Contains(ids, childID) {
+			t.Errorf("the mother may choose %v, want herself and %s", ids, childID)
+		}
+		// Still a citizen of her own: linking to a RelatedPerson does not
+		// move her compartment.
+		if v, err := e.st.Read(t.Context(), "Patient", motherID); err != nil || v.PatientKey != motherID {
+			t.Errorf("the mother's record is filed under %q (%v)", v.PatientKey, err)
+		}
+	})
 }
