@@ -29,9 +29,9 @@ const migrationLockID = 0xc8cb97dc
 
 // Store is a [store.Store] on a PostgreSQL database.
 type Store struct {
-	pool   *pgxpool.Pool
-	search *sqlsearch.Engine
-	audit  *groupcommit.Committer // batches AppendAudit calls (audit.go)
+	pool               *pgxpool.Pool
+	sqlsearch.Searcher                        // Search, Include, Explain, Visible
+	audit              *groupcommit.Committer // batches AppendAudit calls (audit.go)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -67,7 +67,8 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
-	s := &Store{pool: pool, search: engine}
+	s := &Store{pool: pool}
+	s.Searcher = sqlsearch.Searcher{Engine: engine, DB: searchDB{s}, Name: "postgres"}
 	s.audit = groupcommit.Start(s.commitAudit, groupcommit.MaxEntries)
 	return s, nil
 }

@@ -42,39 +42,6 @@ func tsQuery(words []string) string {
 	return strings.Join(words, " & ") + ":*"
 }
 
-// Search returns one page of the resources matching q (see store.Searcher).
-func (s *Store) Search(ctx context.Context, q store.SearchQuery) (store.SearchPage, error) {
-	find := s.search.Search
-	if sqlsearch.SearchesContained(q) {
-		find = s.search.SearchContained
-	}
-	page, err := find(ctx, searchDB{s}, q)
-	if err != nil {
-		return store.SearchPage{}, fmt.Errorf("postgres: %w", err)
-	}
-	return page, nil
-}
-
-// Include returns the resources from refer to, or that refer to from, through inc.
-func (s *Store) Include(ctx context.Context, from []store.Version, inc search.Include, rev bool,
-	access store.Access, limit int) ([]store.Version, error) {
-	out, err := s.search.Include(ctx, searchDB{s}, from, inc, rev, access, limit)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
-	}
-	return out, nil
-}
-
-// Explain returns the search SQL for q and PostgreSQL's EXPLAIN of it
-// (see store.Searcher).
-func (s *Store) Explain(ctx context.Context, q store.SearchQuery) (string, error) {
-	text, err := s.search.Explain(ctx, searchDB{s}, q)
-	if err != nil {
-		return "", fmt.Errorf("postgres: %w", err)
-	}
-	return text, nil
-}
-
 // searchDB runs the engine's queries on the pool.
 type searchDB struct{ s *Store }
 

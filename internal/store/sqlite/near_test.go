@@ -22,7 +22,7 @@ func TestNearPlanUsesIndex(t *testing.T) {
 			t.Fatal(err)
 		}
 		db := &recordingDB{searchDB: searchDB{s}}
-		if _, err := s.search.Search(t.Context(), db, store.SearchQuery{Plan: plan, Access: store.AccessAll}); err != nil {
+		if _, err := s.Engine.Search(t.Context(), db, store.SearchQuery{Plan: plan, Access: store.AccessAll}); err != nil {
 			t.Fatal(err)
 		}
 		for i, q := range db.queries {

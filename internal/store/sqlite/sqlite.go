@@ -34,7 +34,8 @@ type Store struct {
 	readers *sql.DB // read-only connections
 
 	writeStmts, readStmts *stmtCache
-	search                *sqlsearch.Engine
+
+	sqlsearch.Searcher // Search, Include, Explain, Visible
 
 	stopCheckpoints func() // stops the background checkpointer and waits for it
 
@@ -75,7 +76,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	s := &Store{path: path, search: engine}
+	s := &Store{path: path}
+	s.Searcher = sqlsearch.Searcher{Engine: engine, DB: searchDB{s}, Name: "sqlite"}
 	// The writer goes first: it switches the file to WAL, which persists.
 	if s.writer, err = openDB(ctx, path, cfg, true); err != nil {
 		return nil, err

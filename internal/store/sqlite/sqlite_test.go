@@ -331,7 +331,7 @@ func TestSearchPlansUseIndexes(t *testing.T) {
 			t.Fatal(err)
 		}
 		db := &recordingDB{searchDB: searchDB{s}}
-		if _, err := s.search.Search(ctx, db, store.SearchQuery{Plan: plan, Access: store.AccessAll, Patient: tc.patient}); err != nil {
+		if _, err := s.Engine.Search(ctx, db, store.SearchQuery{Plan: plan, Access: store.AccessAll, Patient: tc.patient}); err != nil {
 			t.Fatal(err)
 		}
 		for i, q := range db.queries {
