@@ -13,11 +13,9 @@ const maxLinkHops = 4
 
 // compartmentKey is the patient compartment a resource's rows belong to:
 // the first patient it refers to through the compartment definition
-// (patientKey), followed along that Patient's links of type "refer" (a
-// provider's local record linked to the master patient index's record)
-// and "replaced-by" (a merged record), so deposits against a linked or
-// merged record land in the citizen's compartment. r reads the Patients as
-// the write's transaction sees them.
+// (patientKey), resolved along Patient links (resolveKey), so deposits
+// against a linked or merged record land in the citizen's compartment. r
+// reads the Patients as the write's transaction sees them.
 func compartmentKey(ctx context.Context, r reader, res map[string]any) (string, error) {
 	key := patientKey(res)
 	if typ, _ := res["resourceType"].(string); typ == "Patient" {
@@ -26,21 +24,32 @@ func compartmentKey(ctx context.Context, r reader, res map[string]any) (string, 
 			key = next
 		}
 	}
+	if key == "" {
+		return "", nil
+	}
 	rec, _ := r.(*recordingTx)
-	if rec != nil && key != "" {
+	if rec != nil {
 		if k, ok := rec.keys[key]; ok {
 			return k, nil
 		}
-		start := key
-		defer func() {
-			if rec.keys == nil {
-				rec.keys = map[string]string{}
-			}
-			rec.keys[start] = key
-		}()
 	}
+	resolved, err := resolveKey(ctx, r, key)
+	if err == nil && rec != nil {
+		if rec.keys == nil {
+			rec.keys = map[string]string{}
+		}
+		rec.keys[key] = resolved
+	}
+	return resolved, err
+}
+
+// resolveKey follows Patient/key along its links of type "refer" (a
+// provider's local record linked to the master patient index's record)
+// and "replaced-by" (a merged record) to the compartment its resources are
+// filed under.
+func resolveKey(ctx context.Context, r reader, key string) (string, error) {
 	seen := map[string]bool{}
-	for hops := 0; key != "" && hops < maxLinkHops && !seen[key]; hops++ {
+	for hops := 0; hops < maxLinkHops && !seen[key]; hops++ {
 		seen[key] = true
 		v, err := r.Read(ctx, "Patient", key)
 		if outcome.Is(err, outcome.NotFound) {
@@ -81,16 +90,4 @@ func forwardLink(p map[string]any) string {
 		}
 	}
 	return ""
-}
-
-// linked reports whether Patient/id links forward to another record (its
-// compartment key is not its id, at least for what was written after the
-// link), as the store currently holds it.
-func (s *Service) linked(ctx context.Context, id string) bool {
-	v, err := s.store.Read(ctx, "Patient", id)
-	if err != nil || v.Deleted {
-		return false
-	}
-	var p map[string]any
-	return json.Unmarshal(v.Body, &p) == nil && forwardLink(p) != ""
 }

@@ -84,10 +84,12 @@ func (s *Service) Search(ctx context.Context, c Caller, typ string, params url.V
 		// A contained match's compartment is its container's, which its
 		// own references do not name.
 		patient = impliedPatient(q)
-		if patient != "" && s.linked(ctx, patient) {
-			// Its resources may be filed under the master record's key:
-			// search without confining the query to one key.
-			patient = ""
+		if patient != "" {
+			// A linked or merged record's resources are filed under the
+			// record it defers to.
+			if patient, err = resolveKey(ctx, s.store, patient); err != nil {
+				return SearchResult{}, err
+			}
 		}
 	}
 	sq := store.SearchQuery{Plan: q, Access: access, After: opts.Cursor, Patient: patient}
