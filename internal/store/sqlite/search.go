@@ -72,7 +72,11 @@ func jsonList(vals []string) any {
 type searchDB struct{ s *Store }
 
 func (d searchDB) Query(ctx context.Context, query string, args []any, scalars int) ([]sqlsearch.Row, error) {
-	rows, err := d.s.readers.QueryContext(ctx, query, args...)
+	st, err := d.s.searchStmts.get(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -93,8 +97,12 @@ func (d searchDB) Query(ctx context.Context, query string, args []any, scalars i
 }
 
 func (d searchDB) Count(ctx context.Context, query string, args []any) (int64, error) {
+	st, err := d.s.searchStmts.get(ctx, query)
+	if err != nil {
+		return 0, err
+	}
 	var n int64
-	err := d.s.readers.QueryRowContext(ctx, query, args...).Scan(&n)
+	err = st.QueryRowContext(ctx, args...).Scan(&n)
 	return n, err
 }
 

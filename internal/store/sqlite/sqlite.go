@@ -34,6 +34,7 @@ type Store struct {
 	readers *sql.DB // read-only connections
 
 	writeStmts, readStmts *stmtCache
+	searchStmts           *lruStmts // the search engine's statements on the readers
 
 	sqlsearch.Searcher // Search, Include, Explain, Visible
 
@@ -87,6 +88,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	s.writeStmts, s.readStmts = newStmtCache(s.writer), newStmtCache(s.readers)
+	s.searchStmts = newLRUStmts(s.readers)
 	s.stopCheckpoints = s.checkpoints(checkpointEvery)
 	s.audit = groupcommit.Start(s.commitAudit, groupcommit.MaxEntries)
 	return s, nil
@@ -176,5 +178,5 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.audit.Close()
 	s.stopCheckpoints()
-	return errors.Join(s.readStmts.close(), s.writeStmts.close(), s.readers.Close(), s.writer.Close())
+	return errors.Join(s.searchStmts.close(), s.readStmts.close(), s.writeStmts.close(), s.readers.Close(), s.writer.Close())
 }
