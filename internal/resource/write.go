@@ -34,7 +34,9 @@ func (s *Service) Create(ctx context.Context, c Caller, typ string, res map[stri
 }
 
 // Update stores res as the new current version of typ/id, creating it when
-// it does not exist (update-as-create with a client-assigned id). ifMatch > 0
+// it does not exist (update-as-create with a client-assigned id, for the
+// operator and the platform's own callers only: to a token an id never
+// used is "not known", exactly like one it may not see). ifMatch > 0
 // requires the current version to be ifMatch (412 otherwise). created reports
 // whether the resource was new.
 func (s *Service) Update(ctx context.Context, c Caller, typ, id string, res map[string]any, ifMatch int64) (v store.Version, created bool, err error) {
@@ -133,6 +135,12 @@ func (s *Service) update(ctx context.Context, tx store.Tx, c Caller, typ, id str
 		if err := s.mayChange(ctx, c, p, curV); err != nil {
 			return store.Version{}, false, err
 		}
+	} else if c.Grants != nil {
+		// Update-as-create is the operator's and the platform's: a token
+		// creates with POST. Otherwise an id that is taken by a record the
+		// caller may not see (404) and a free one (201) would answer
+		// differently, and so reveal the hidden record.
+		return store.Version{}, false, notKnown(typ, id)
 	}
 	if err := checkIfMatch(typ, id, cur, ifMatch); err != nil {
 		return store.Version{}, false, err

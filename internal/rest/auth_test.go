@@ -174,10 +174,13 @@ func TestScopes(t *testing.T) {
 		s.do("GET", "/fhir/Patient/p2/$everything", nil, "Authorization", citizen).must(t, http.StatusNotFound)
 
 		// Writes: patient/ scopes write only in the patient's record.
-		s.do("PUT", "/fhir/Observation/w1", obs("w1", "p1", "laboratory"), "Authorization", writer).must(t, http.StatusCreated)
-		s.do("PUT", "/fhir/Observation/w2", obs("w2", "p2", "laboratory"), "Authorization", writer).must(t, http.StatusForbidden)
+		// (A token creates with POST: update-as-create is the operator's.)
+		w1 := s.do("POST", "/fhir/Observation", obs("w1", "p1", "laboratory"), "Authorization", writer).must(t, http.StatusCreated).body["id"].(string)
+		s.do("POST", "/fhir/Observation", obs("w2", "p2", "laboratory"), "Authorization", writer).must(t, http.StatusForbidden)
+		s.do("PUT", "/fhir/Observation/w2", obs("w2", "p1", "laboratory"), "Authorization", writer).must(t, http.StatusNotFound)
 		s.do("PUT", "/fhir/Observation/lab2", obs("lab2", "p1", "laboratory"), "Authorization", writer).must(t, http.StatusNotFound)
-		s.do("PUT", "/fhir/Observation/w1", obs("w1", "p2", "laboratory"), "Authorization", writer).must(t, http.StatusForbidden)
+		s.do("PUT", "/fhir/Observation/"+w1, obs(w1, "p2", "laboratory"), "Authorization", writer).must(t, http.StatusForbidden)
+		s.do("PUT", "/fhir/Observation/"+w1, obs(w1, "p1", "vital-signs"), "Authorization", writer).must(t, http.StatusOK)
 		s.do("GET", "/fhir/Observation/w2", nil).must(t, http.StatusNotFound)
 		s.do("GET", "/fhir/Observation/lab2", nil).must(t, http.StatusOK)
 

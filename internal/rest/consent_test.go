@@ -94,15 +94,17 @@ func TestConsent(t *testing.T) {
 		// consent and care.
 		lab := "Bearer " + s.issue(token.Claims{Subject: "lis", ClientID: "lis", Org: "Organization/lab", Scope: scope.MustParse("system/Observation.cruds")})
 		result := `{"resourceType":"Observation","id":"lab-1","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"2345-7"}]},"subject":{"reference":"Patient/p1"}}`
-		s.do("PUT", "/fhir/Observation/lab-1", result, "Authorization", lab).must(t, http.StatusCreated)
-		s.do("GET", "/fhir/Observation/lab-1", nil, "Authorization", lab).must(t, http.StatusOK)
-		s.do("GET", "/fhir/Observation/lab-1", nil, "Authorization", system).must(t, http.StatusNotFound)
-		s.do("GET", "/fhir/Observation/lab-1", nil, "Authorization", dr).must(t, http.StatusOK)
+		s.do("PUT", "/fhir/Observation/lab-1", result, "Authorization", lab).must(t, http.StatusNotFound) // update-as-create is the operator's
+		labID := s.do("POST", "/fhir/Observation", result, "Authorization", lab).must(t, http.StatusCreated).body["id"].(string)
+		result = strings.ReplaceAll(result, "lab-1", labID)
+		s.do("GET", "/fhir/Observation/"+labID, nil, "Authorization", lab).must(t, http.StatusOK)
+		s.do("GET", "/fhir/Observation/"+labID, nil, "Authorization", system).must(t, http.StatusNotFound)
+		s.do("GET", "/fhir/Observation/"+labID, nil, "Authorization", dr).must(t, http.StatusOK)
 		r := s.do("GET", "/fhir/Observation?code=2345-7", nil, "Authorization", lab).must(t, http.StatusOK)
-		if got := ids(r, "match"); !slices.Equal(got, []string{"Observation/lab-1"}) {
+		if got := ids(r, "match"); !slices.Equal(got, []string{"Observation/" + labID}) {
 			t.Errorf("the lab's search of its deposits = %v", got)
 		}
-		s.do("PUT", "/fhir/Observation/o1", strings.Replace(result, "lab-1", "o1", 1), "Authorization", lab).must(t, http.StatusNotFound) // not its deposit
+		s.do("PUT", "/fhir/Observation/o1", strings.Replace(result, labID, "o1", 1), "Authorization", lab).must(t, http.StatusNotFound) // not its deposit
 
 		s.do("PUT", "/fhir/Consent/c1", sharingConsent("c1", "p1", "clinic", "inactive", "")).must(t, http.StatusOK)
 		sees("consent revoked", false)
