@@ -50,7 +50,7 @@ func (a *API) capabilityStatement(base string) map[string]any {
 			"interaction":       interactions,
 			"versioning":        "versioned-update",
 			"readHistory":       true,
-			"updateCreate":      true,
+			"updateCreate":      false, // the operator may; a token creates with POST (see resource.Service.Update)
 			"conditionalCreate": true,
 			"conditionalRead":   "modified-since",
 			"conditionalUpdate": true,
