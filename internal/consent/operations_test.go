@@ -435,9 +435,9 @@ func TestRestricted(t *testing.T) {
 			t.Errorf("a colleague finds %v one-time code notices", got)
 		}
 		// Opened 25 hours ago: closed again.
-		e.clock.Set(-25 * time.Hour)
 		e.op("Patient/"+w.adult+"/$restricted-code", dr2, "reason", "follow-up").must(t, http.StatusOK)
 		code, _ = e.lastCode(w.adult)
+		e.clock.Set(-25 * time.Hour)
 		e.op("Patient/"+w.adult+"/$open-restricted", dr2, "code", code).must(t, http.StatusOK)
 		e.clock.Set(0)
 		if got := e.sees(dr2, "Observation/o1"); got != http.StatusNotFound {
@@ -511,5 +511,56 @@ func TestPatientRestriction(t *testing.T) {
 		}
 		mustBeUnknown(t, "another citizen's restriction", e.op("Patient/"+w.adult+"/$restrict", e.citizenToken("Patient/"+w.other, ""), "type", "Observation"),
 			e.unknownText("Patient/"+w.adult+"/$restrict", e.citizenToken("Patient/"+w.other, ""), w.adult, "type", "Observation"))
+	})
+}
+
+// TestOpenRestricted: a record filed under the patient's restricted key
+// (written here straight into the store, as the restricted filing will)
+// is hidden from a professional with consent and care; the citizen's code
+// opens it for that professional alone and for the window.
+func TestOpenRestricted(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		w := e.seed()
+		dr, dr2 := e.proToken("dr", "clinic"), e.proToken("dr2", "clinic")
+		e.clinicCare(w.adult, w.adultKey)
+		body := `{"resourceType":"Observation","id":"r1","meta":{"versionId":"1","security":[{"system":"` + consent.ConfidentialitySystem +
+			`","code":"R"}]},"status":"final","code":{"text":"HIV test"},"subject":{"reference":"Patient/` + w.adult + `"}}`
+		err := e.st.Write(t.Context(), func(tx store.Tx) error {
+			return tx.Put(t.Context(), &store.Version{Type: "Observation", ID: "r1", VersionID: 1, Updated: time.Now().UTC().Truncate(time.Microsecond),
+				Method: store.MethodCreate, Writer: "Organization/lab", PatientKey: store.RestrictedKey(w.adult), Body: []byte(body)}, 0)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := e.sees(dr, "Observation/r1"); got != http.StatusNotFound {
+			t.Fatalf("the professional reads the restricted record: %d", got)
+		}
+		e.op("Patient/"+w.adult+"/$restricted-code", dr, "reason", "check past HIV test").must(t, http.StatusOK)
+		code, to := e.lastCode(w.adult)
+		if len(to) != 1 || to[0] != "Patient/"+w.adult {
+			t.Errorf("the code went to %v", to)
+		}
+		e.op("Patient/"+w.adult+"/$open-restricted", dr, "code", code).must(t, http.StatusOK)
+		if got := e.sees(dr, "Observation/r1"); got != http.StatusOK {
+			t.Errorf("with the citizen's code the professional reads %d", got)
+		}
+		if got := e.sees(dr2, "Observation/r1"); got != http.StatusNotFound {
+			t.Errorf("a colleague reads the opened record: %d", got)
+		}
+		if got := e.sees(e.proToken("dr", "lab"), "Observation/r1"); got != http.StatusOK {
+			t.Errorf("the depositor's professional reads its deposit: %d", got)
+		}
+		if len(e.notices(w.adult, notify.KindRestrictedAccess)) != 1 {
+			t.Error("no restricted-access notice")
+		}
+		// Opened 25 hours ago (the code asked for now, used then): closed.
+		e.op("Patient/"+w.adult+"/$restricted-code", dr2, "reason", "follow-up").must(t, http.StatusOK)
+		code, _ = e.lastCode(w.adult)
+		e.clock.Set(-25 * time.Hour)
+		e.op("Patient/"+w.adult+"/$open-restricted", dr2, "code", code).must(t, http.StatusOK)
+		e.clock.Set(0)
+		if got := e.sees(dr2, "Observation/r1"); got != http.StatusNotFound {
+			t.Errorf("after the window a colleague reads %d", got)
+		}
 	})
 }
