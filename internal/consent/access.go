@@ -10,10 +10,12 @@ import (
 
 // Access is the predicate c's reads and searches apply: the operator sees
 // everything; a citizen their own record, and a citizen or substitute
-// decision maker the patient they launched for; a professional the
-// citizens their provider holds a sharing consent and a care relationship
-// for (the relationship alone for a provider deemed to hold consent), and
-// those of their own emergency accesses; a provider's professionals and
+// decision maker the patient they launched for — restricted records
+// (store.RestrictedKey) included; a professional the citizens their
+// provider holds a sharing consent and a care relationship for (the
+// relationship alone for a provider deemed to hold consent), those of
+// their own emergency accesses, and the restricted records the citizen
+// let them open (a grant recorded only under restricted keys); a provider's professionals and
 // systems see what the provider deposited (a system with no professional
 // sees only that); everyone sees resources outside every compartment
 // (practitioners, organisations, terminology). Anyone else sees nothing.
@@ -29,13 +31,17 @@ func (p *Policy) Access(w resource.Who) store.Access {
 		if w.Patient != "" && !slices.Contains(patients, w.Patient) {
 			patients = append(patients, w.Patient)
 		}
+		for _, id := range patients {
+			patients = append(patients, store.RestrictedKey(id))
+		}
 		return store.Access{Patients: patients, NonPatient: true}
 	case strings.HasPrefix(w.FHIRUser, "Practitioner/") && strings.HasPrefix(w.Org, "Organization/"):
 		care := []string{careGrantee(w.Org)}
 		if !slices.Contains(p.Deemed, w.Org) {
 			care = append([]string{sharingGrantee(w.Org)}, care...)
 		}
-		return store.Access{NonPatient: true, Grants: [][]string{care, {emergencyGrantee(w.FHIRUser)}}, Writers: []string{w.Org}}
+		return store.Access{NonPatient: true, Writers: []string{w.Org},
+			Grants: [][]string{care, {emergencyGrantee(w.FHIRUser)}, {restrictedGrantee(w.FHIRUser)}}}
 	case w.FHIRUser == "" && strings.HasPrefix(w.Org, "Organization/"):
 		return store.Access{NonPatient: true, Writers: []string{w.Org}}
 	}

@@ -17,14 +17,14 @@ func TestAccess(t *testing.T) {
 		want store.Access
 	}{
 		{"operator", resource.Who{Operator: true}, store.AccessAll},
-		{"citizen", resource.Who{FHIRUser: "Patient/9"}, store.Access{Patients: []string{"9"}, NonPatient: true}},
-		{"citizen launching for a child", resource.Who{FHIRUser: "Patient/9", Patient: "12"}, store.Access{Patients: []string{"9", "12"}, NonPatient: true}},
-		{"substitute decision maker", resource.Who{FHIRUser: "RelatedPerson/4", Patient: "12"}, store.Access{Patients: []string{"12"}, NonPatient: true}},
+		{"citizen", resource.Who{FHIRUser: "Patient/9"}, store.Access{Patients: []string{"9", "9!r"}, NonPatient: true}},
+		{"citizen launching for a child", resource.Who{FHIRUser: "Patient/9", Patient: "12"}, store.Access{Patients: []string{"9", "12", "9!r", "12!r"}, NonPatient: true}},
+		{"substitute decision maker", resource.Who{FHIRUser: "RelatedPerson/4", Patient: "12"}, store.Access{Patients: []string{"12", "12!r"}, NonPatient: true}},
 		{"professional", resource.Who{FHIRUser: "Practitioner/dr", Org: "Organization/clinic"}, store.Access{NonPatient: true,
-			Grants:  [][]string{{"sharing/Organization/clinic", "care/Organization/clinic"}, {"emergency/Practitioner/dr"}},
+			Grants:  [][]string{{"sharing/Organization/clinic", "care/Organization/clinic"}, {"emergency/Practitioner/dr"}, {"restricted/Practitioner/dr"}},
 			Writers: []string{"Organization/clinic"}}},
 		{"professional of a deemed provider", resource.Who{FHIRUser: "Practitioner/dr", Org: "Organization/ha"}, store.Access{NonPatient: true,
-			Grants:  [][]string{{"care/Organization/ha"}, {"emergency/Practitioner/dr"}},
+			Grants:  [][]string{{"care/Organization/ha"}, {"emergency/Practitioner/dr"}, {"restricted/Practitioner/dr"}},
 			Writers: []string{"Organization/ha"}}},
 		{"system of a provider", resource.Who{Org: "Organization/lab"}, store.Access{NonPatient: true, Writers: []string{"Organization/lab"}}},
 		{"professional without a provider", resource.Who{FHIRUser: "Practitioner/dr"}, store.Access{}},
@@ -72,6 +72,19 @@ func TestGrantsOfVersions(t *testing.T) {
 		{"encounter without a start", "Encounter", `{"status":"planned","serviceProvider":{"reference":"Organization/a"}}`,
 			[]store.Grant{{Grantee: "care/Organization/a", From: written}}},
 		{"cancelled encounter", "Encounter", `{"status":"cancelled","serviceProvider":{"reference":"Organization/a"}}`, nil},
+		{"emergency access", "Consent", `{"status":"active","category":[{"coding":[{"system":"` + CategorySystem + `","code":"emergency"}]}],
+ "provision":{"type":"permit","period":{"start":"2025-01-01T00:00:00Z","end":"2025-01-02T00:00:00Z"},"actor":[{"reference":{"reference":"Practitioner/dr"}},{"reference":{"reference":"Organization/a"}}]}}`,
+			[]store.Grant{{Grantee: "emergency/Practitioner/dr", PatientKey: "", From: day("2025-01-01"), To: day("2025-01-02")}}},
+		{"restricted access, under the restricted key", "Consent", `{"status":"active","category":[{"coding":[{"system":"` + CategorySystem + `","code":"restricted-access"}]}],
+ "provision":{"type":"permit","period":{"start":"2025-01-01T00:00:00Z","end":"2025-01-02T00:00:00Z"},"actor":[{"reference":{"reference":"Practitioner/dr"}}]}}`,
+			[]store.Grant{{Grantee: "restricted/Practitioner/dr", PatientKey: "9!r", From: day("2025-01-01"), To: day("2025-01-02")}}},
+		{"restriction choice grants nothing", "Consent", `{"status":"active","category":[{"coding":[{"system":"` + CategorySystem + `","code":"restriction"}]}],
+ "provision":{"type":"deny","actor":[{"reference":{"reference":"Organization/a"}}]}}`, nil},
+		{"inactive emergency access", "Consent", `{"status":"inactive","category":[{"coding":[{"system":"` + CategorySystem + `","code":"emergency"}]}],
+ "provision":{"type":"permit","actor":[{"reference":{"reference":"Practitioner/dr"}}]}}`, nil},
+		{"registered relationship ends at its end", "EpisodeOfCare", `{"status":"active","type":[{"coding":[{"system":"` + EpisodeTypeSystem + `","code":"registered-relationship"}]}],
+ "managingOrganization":{"reference":"Organization/b"},"period":{"start":"2025-06-01","end":"2025-06-30"}}`,
+			[]store.Grant{{Grantee: "care/Organization/b", From: day("2025-06-01"), To: day("2025-07-01")}}},
 		{"episode of care", "EpisodeOfCare", `{"status":"active","managingOrganization":{"reference":"Organization/b"},"period":{"start":"2025"}}`,
 			[]store.Grant{{Grantee: "care/Organization/b", From: day("2025-01-01")}}},
 	}
@@ -80,7 +93,7 @@ func TestGrantsOfVersions(t *testing.T) {
 		var got []store.Grant
 		var err error
 		if tt.typ == "Consent" {
-			got, err = sharingGrants(v)
+			got, err = consentGrants(v)
 		} else {
 			got, err = p.careGrants(v)
 		}
@@ -94,12 +107,12 @@ func TestGrantsOfVersions(t *testing.T) {
 		}
 		for i := range got {
 			g, w := got[i], tt.want[i]
-			if g.Grantee != w.Grantee || !g.From.Equal(w.From) || !g.To.Equal(w.To) {
+			if g.Grantee != w.Grantee || g.PatientKey != w.PatientKey || !g.From.Equal(w.From) || !g.To.Equal(w.To) {
 				t.Errorf("%s: grant %d = %+v, want %+v", tt.name, i, g, w)
 			}
 		}
 	}
-	if _, err := sharingGrants(store.Version{Body: []byte(`{"status":"active","category":[{"coding":[{"system":"` + CategorySystem +
+	if _, err := consentGrants(store.Version{Body: []byte(`{"status":"active","category":[{"coding":[{"system":"` + CategorySystem +
 		`","code":"sharing"}]}],"provision":{"period":{"start":"yesterday"}}}`)}); err == nil {
 		t.Error("a malformed period start was accepted")
 	}

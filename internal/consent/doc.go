@@ -16,6 +16,16 @@
 //	sharing/Organization/O   from each active sharing Consent naming O (its provision period)
 //	care/Organization/O      from each Encounter served by O, each EpisodeOfCare managed by O
 //	emergency/Practitioner/P from a professional's emergency access (time-boxed)
+//	restricted/Practitioner/P from a restricted access the citizen authorised,
+//	                         recorded under store.RestrictedKey(patient)
 //
-// A citizen sees their own record; the platform operator sees everything.
+// A citizen sees their own record (restricted records included); the
+// platform operator sees everything.
+//
+// Those Consents and registered care relationships are written only by
+// the platform's operations (Operations: $share, $share-code,
+// $revoke-sharing, $care-relationship, $emergency-access, Task $review,
+// $restrict, $unrestrict, $restricted-code, $open-restricted,
+// $restricted-exists), each in one transaction with the notice
+// (notify.Notice) it owes the citizen.
 package consent

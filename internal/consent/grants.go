@@ -12,8 +12,26 @@ import (
 
 // The codes of the platform's Consent categories.
 const (
-	CategorySystem  = "https://ehealth.hk/fhir/CodeSystem/consent-category"
+	CategorySystem = "https://ehealth.hk/fhir/CodeSystem/consent-category"
+	// CategorySharing: a provider organisation may view the record.
 	CategorySharing = "sharing"
+	// CategoryEmergency: one professional's time-boxed emergency access.
+	CategoryEmergency = "emergency"
+	// CategoryRestriction: the citizen's choice of record types or
+	// categories to keep restricted (provision deny).
+	CategoryRestriction = "restriction"
+	// CategoryRestrictedAccess: one professional may open the restricted
+	// records for a time, authorised by the citizen's one-time code.
+	CategoryRestrictedAccess = "restricted-access"
+)
+
+// EpisodeTypeSystem codes the kinds of EpisodeOfCare the platform writes;
+// EpisodeRegistered marks a care relationship registered when the patient
+// was identified at the clinic: it ends at its period's end, with no
+// CareAfter.
+const (
+	EpisodeTypeSystem = "https://ehealth.hk/fhir/CodeSystem/episode-type"
+	EpisodeRegistered = "registered-relationship"
 )
 
 // DefaultCareAfter is how long a care relationship lasts after the
@@ -25,8 +43,14 @@ func sharingGrantee(org string) string            { return "sharing/" + org }
 func careGrantee(org string) string               { return "care/" + org }
 func emergencyGrantee(practitioner string) string { return "emergency/" + practitioner }
 
+// restrictedGrantee is recorded under a patient's store.RestrictedKey, so
+// it matches only restricted records.
+func restrictedGrantee(practitioner string) string { return "restricted/" + practitioner }
+
 // Policy is the consent policy: which providers are deemed to hold a
-// sharing consent, and how long care relationships last.
+// sharing consent, how long care relationships last, and the switches and
+// windows of the consent operations (Operations). Zero durations take the
+// defaults below.
 type Policy struct {
 	// Deemed are the providers deemed to hold every citizen's sharing
 	// consent ("Organization/ha"): the public sector.
@@ -34,6 +58,61 @@ type Policy struct {
 	// CareAfter is how long a care relationship outlives its encounter or
 	// episode (DefaultCareAfter if zero).
 	CareAfter time.Duration
+
+	// Emergency turns emergency access (break-glass) on.
+	Emergency bool
+	// EmergencyWindow is how long an emergency access lasts.
+	EmergencyWindow time.Duration
+	// ShowRestrictedExists offers Patient/{id}/$restricted-exists, which
+	// tells a professional who may see the patient whether restricted
+	// records exist. Off, nothing reveals that they do.
+	ShowRestrictedExists bool
+	// RestrictedWindow is how long an opened restricted record stays open.
+	RestrictedWindow time.Duration
+	// RelationshipExpiry is how long a care relationship registered at the
+	// clinic lasts.
+	RelationshipExpiry time.Duration
+	// SharingValidity is how long a sharing consent given without an end
+	// date lasts; zero: indefinitely. (assumed: one year is an option.)
+	SharingValidity time.Duration
+	// CodeTTL is how long a one-time code may be used, CodeAttempts how
+	// many wrong codes end it.
+	CodeTTL      time.Duration
+	CodeAttempts int
+}
+
+// The defaults of Policy's windows.
+const (
+	DefaultEmergencyWindow    = 24 * time.Hour
+	DefaultRestrictedWindow   = 24 * time.Hour
+	DefaultRelationshipExpiry = 30 * 24 * time.Hour
+	DefaultCodeTTL            = 10 * time.Minute
+	DefaultCodeAttempts       = 3
+)
+
+// or is d, or def when d is zero.
+func or(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+func (p *Policy) emergencyWindow() time.Duration {
+	return or(p.EmergencyWindow, DefaultEmergencyWindow)
+}
+func (p *Policy) restrictedWindow() time.Duration {
+	return or(p.RestrictedWindow, DefaultRestrictedWindow)
+}
+func (p *Policy) relationshipExpiry() time.Duration {
+	return or(p.RelationshipExpiry, DefaultRelationshipExpiry)
+}
+func (p *Policy) codeTTL() time.Duration { return or(p.CodeTTL, DefaultCodeTTL) }
+func (p *Policy) codeAttempts() int {
+	if p.CodeAttempts > 0 {
+		return p.CodeAttempts
+	}
+	return DefaultCodeAttempts
 }
 
 // Types are the resource types whose versions carry grants: Policy.Hook
@@ -55,7 +134,7 @@ func (p *Policy) Hook(ctx context.Context, tx store.Tx, v store.Version) error {
 	var err error
 	switch v.Type {
 	case "Consent":
-		grants, err = sharingGrants(v)
+		grants, err = consentGrants(v)
 	case "Encounter", "EpisodeOfCare":
 		grants, err = p.careGrants(v)
 	}
@@ -63,7 +142,10 @@ func (p *Policy) Hook(ctx context.Context, tx store.Tx, v store.Version) error {
 		return fmt.Errorf("consent: grants of %s: %w", source, err)
 	}
 	for _, g := range grants {
-		g.PatientKey, g.Source = v.PatientKey, source
+		if g.PatientKey == "" {
+			g.PatientKey = v.PatientKey
+		}
+		g.Source = source
 		if err := tx.PutGrant(ctx, g); err != nil {
 			return err
 		}
@@ -96,30 +178,57 @@ func (c codeable) has(system, code string) bool {
 	return false
 }
 
-// sharingGrants are the grants of an active sharing Consent: one per
-// organisation its permitting provision names, over the provision's
-// period (from the consent's date when it has none).
-func sharingGrants(v store.Version) ([]store.Grant, error) {
-	var c struct {
-		Status    string     `json:"status"`
-		Category  []codeable `json:"category"`
-		DateTime  string     `json:"dateTime"`
-		Provision struct {
-			Type   string `json:"type"`
-			Period period `json:"period"`
-			Actor  []struct {
-				Reference reference `json:"reference"`
-			} `json:"actor"`
-		} `json:"provision"`
+// consentBody is what the grants of a Consent are read from.
+type consentBody struct {
+	Status    string     `json:"status"`
+	Category  []codeable `json:"category"`
+	DateTime  string     `json:"dateTime"`
+	Provision struct {
+		Type   string `json:"type"`
+		Period period `json:"period"`
+		Actor  []struct {
+			Reference reference `json:"reference"`
+		} `json:"actor"`
+	} `json:"provision"`
+}
+
+// category is the first of the platform's categories c carries.
+func (c consentBody) category() string {
+	for _, cat := range c.Category {
+		for _, cd := range cat.Coding {
+			if cd.System == CategorySystem {
+				return cd.Code
+			}
+		}
 	}
+	return ""
+}
+
+// consentGrants are the grants of an active, permitting Consent, over the
+// provision's period (from the consent's date when it has none): a
+// sharing consent grants each organisation its provision names; an
+// emergency access each practitioner; a restricted access each
+// practitioner, under the patient's restricted key.
+func consentGrants(v store.Version) ([]store.Grant, error) {
+	var c consentBody
 	if err := json.Unmarshal(v.Body, &c); err != nil {
 		return nil, err
 	}
-	sharing := false
-	for _, cat := range c.Category {
-		sharing = sharing || cat.has(CategorySystem, CategorySharing)
+	if c.Status != "active" || (c.Provision.Type != "" && c.Provision.Type != "permit") {
+		return nil, nil
 	}
-	if !sharing || c.Status != "active" || (c.Provision.Type != "" && c.Provision.Type != "permit") {
+	var prefix string
+	var grantee func(string) string
+	key := ""
+	switch c.category() {
+	case CategorySharing:
+		prefix, grantee = "Organization/", sharingGrantee
+	case CategoryEmergency:
+		prefix, grantee = "Practitioner/", emergencyGrantee
+	case CategoryRestrictedAccess:
+		prefix, grantee = "Practitioner/", restrictedGrantee
+		key = store.RestrictedKey(store.BaseKey(v.PatientKey))
+	default:
 		return nil, nil
 	}
 	from, to, err := window(c.Provision.Period, c.DateTime, v.Updated)
@@ -128,8 +237,8 @@ func sharingGrants(v store.Version) ([]store.Grant, error) {
 	}
 	var out []store.Grant
 	for _, a := range c.Provision.Actor {
-		if org := a.Reference.Reference; strings.HasPrefix(org, "Organization/") {
-			out = append(out, store.Grant{Grantee: sharingGrantee(org), From: from, To: to})
+		if who := a.Reference.Reference; strings.HasPrefix(who, prefix) {
+			out = append(out, store.Grant{Grantee: grantee(who), PatientKey: key, From: from, To: to})
 		}
 	}
 	return out, nil
@@ -137,14 +246,16 @@ func sharingGrants(v store.Version) ([]store.Grant, error) {
 
 // careGrants is the care relationship an Encounter or EpisodeOfCare makes
 // with the provider that serves or manages it, from its start until
-// CareAfter past its end (open while it has none); cancelled and
-// mistaken ones make none.
+// CareAfter past its end (open while it has none) — a relationship
+// registered at the clinic (EpisodeRegistered) to its end exactly;
+// cancelled and mistaken ones make none.
 func (p *Policy) careGrants(v store.Version) ([]store.Grant, error) {
 	var r struct {
-		Status               string    `json:"status"`
-		Period               period    `json:"period"`
-		ServiceProvider      reference `json:"serviceProvider"`
-		ManagingOrganization reference `json:"managingOrganization"`
+		Status               string     `json:"status"`
+		Type                 []codeable `json:"type"`
+		Period               period     `json:"period"`
+		ServiceProvider      reference  `json:"serviceProvider"`
+		ManagingOrganization reference  `json:"managingOrganization"`
 	}
 	if err := json.Unmarshal(v.Body, &r); err != nil {
 		return nil, err
@@ -164,7 +275,11 @@ func (p *Policy) careGrants(v store.Version) ([]store.Grant, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !to.IsZero() {
+	registered := false
+	for _, t := range r.Type {
+		registered = registered || (v.Type == "EpisodeOfCare" && t.has(EpisodeTypeSystem, EpisodeRegistered))
+	}
+	if !to.IsZero() && !registered {
 		after := p.CareAfter
 		if after == 0 {
 			after = DefaultCareAfter

@@ -26,6 +26,11 @@ type Caller struct {
 	// Grants is what the caller's access token allows (authz.go); nil for
 	// the platform's own code and the operator, which may do anything.
 	Grants *Grants
+	// Who is the person or system behind the request, as the token says
+	// (zero for the platform's own code): operations that act for a
+	// person — a citizen giving consent, a professional at the clinic —
+	// decide by it.
+	Who Who
 }
 
 // access is the caller's access predicate.

@@ -26,6 +26,16 @@ type Operations interface {
 	Run(ctx context.Context, c resource.Caller, typ, name string, instance map[string]any, query url.Values, body map[string]any) (map[string]any, error)
 }
 
+// InstanceDecider is an Operations provider whose instance operations
+// decide themselves who may reach the instance: a professional at the
+// clinic asks for a sharing consent for a citizen they cannot see yet.
+// For those, the API reads nothing first and passes an instance that
+// holds only resourceType and id; the provider reads it and answers a
+// caller who may not act on it exactly as for one that does not exist.
+type InstanceDecider interface {
+	DecidesInstance(typ, name string) bool
+}
+
 // OperationSet offers the operations of several providers together: Names
 // lists them all, and Run goes to the first provider naming the operation
 // on the type.
@@ -42,6 +52,18 @@ func (set OperationSet) Names(typ string) []string {
 		}
 	}
 	return out
+}
+
+// DecidesInstance reports whether the provider running name on typ reads
+// the instance itself.
+func (set OperationSet) DecidesInstance(typ, name string) bool {
+	for _, ops := range set {
+		if slices.Contains(ops.Names(typ), name) {
+			d, ok := ops.(InstanceDecider)
+			return ok && d.DecidesInstance(typ, name)
+		}
+	}
+	return false
 }
 
 // Run runs name on the first provider offering it on typ.
@@ -84,6 +106,10 @@ func (a *API) instanceOperation(w http.ResponseWriter, r *http.Request) {
 	}
 	if !a.offers(r.PathValue("type"), name) {
 		a.writeError(w, r, outcome.New(outcome.NotFound, "operation %q is not known on %s", name, r.PathValue("type")))
+		return
+	}
+	if d, ok := a.cfg.Operations.(InstanceDecider); ok && d.DecidesInstance(r.PathValue("type"), name) {
+		a.operation(w, r, name, map[string]any{"resourceType": r.PathValue("type"), "id": r.PathValue("id")})
 		return
 	}
 	v, err := a.svc.Read(r.Context(), a.caller(r), r.PathValue("type"), r.PathValue("id"))
