@@ -41,12 +41,12 @@ func openService(ctx context.Context, url string) (*resource.Service, io.Closer,
 }
 
 // openPlatform opens the database and assembles the platform over it.
-func openPlatform(ctx context.Context, url string, log *slog.Logger) (*platform.Platform, error) {
+func openPlatform(ctx context.Context, url string, log *slog.Logger, opts ...platform.Option) (*platform.Platform, error) {
 	st, err := openStore(ctx, url)
 	if err != nil {
 		return nil, err
 	}
-	p, err := platform.Open(ctx, st, log)
+	p, err := platform.Open(ctx, st, log, opts...)
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("%s: %w", url, err)

@@ -11,12 +11,14 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/ehealthplus/ehealth/internal/audit"
 	"github.com/ehealthplus/ehealth/internal/auth/login"
 	"github.com/ehealthplus/ehealth/internal/auth/oauth"
 	"github.com/ehealthplus/ehealth/internal/auth/token"
+	"github.com/ehealthplus/ehealth/internal/consent"
 	"github.com/ehealthplus/ehealth/internal/ops"
 	"github.com/ehealthplus/ehealth/internal/platform"
 	"github.com/ehealthplus/ehealth/internal/rest"
@@ -34,6 +36,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	loginURL := fs.String("login-url", "/login", "where the authorization endpoint sends people who are not signed in")
 	auditKey := fs.String("audit-key", "", "Ed25519 private key file (ehealth audit keygen) signing the audit journal's checkpoints; kept outside the database")
 	auditExport := fs.String("audit-export", "", "file the signed audit checkpoints are appended to, for a third party to keep")
+	var pol consent.Policy
+	deemed := fs.String("deemed-providers", "", "comma-separated Organization/IDs deemed to hold every citizen's sharing consent (the public sector), e.g. Organization/ha,Organization/dh")
+	fs.BoolVar(&pol.Emergency, "emergency-access", false, "offer emergency access (break-glass): a professional states a reason and sees the citizen for --emergency-window, reviewed later by the operator")
+	fs.DurationVar(&pol.EmergencyWindow, "emergency-window", consent.DefaultEmergencyWindow, "how long an emergency access lasts")
+	fs.BoolVar(&pol.ShowRestrictedExists, "show-restricted-exists", false, "let a professional who may see a citizen learn that restricted records exist (off: nothing reveals them)")
+	fs.DurationVar(&pol.RestrictedWindow, "restricted-window", consent.DefaultRestrictedWindow, "how long a restricted record opened with the citizen's code stays open")
+	fs.DurationVar(&pol.CareAfter, "care-after", consent.DefaultCareAfter, "how long a care relationship outlives the encounter or episode that made it")
+	fs.DurationVar(&pol.RelationshipExpiry, "relationship-expiry", consent.DefaultRelationshipExpiry, "how long a care relationship registered at the clinic lasts")
+	fs.DurationVar(&pol.SharingValidity, "sharing-validity", 0, "how long a sharing consent given without an end date lasts (0: indefinitely)")
 	allowExplain := fs.Bool("allow-explain", false, "answer _explain=true on searches with the SQL and its plan (an operator's diagnostic; off in production)")
 	var lc login.Config
 	var up login.Upstream
@@ -55,7 +66,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	p, err := openPlatform(ctx, *db, log)
+	if *deemed != "" {
+		pol.Deemed = strings.Split(*deemed, ",")
+	}
+	p, err := openPlatform(ctx, *db, log, platform.WithPolicy(pol))
 	if err != nil {
 		return err
 	}
@@ -159,7 +173,7 @@ func newStack(p *platform.Platform, cfg stackConfig, log *slog.Logger) (*stack, 
 	if err != nil {
 		return nil, err
 	}
-	api := rest.New(p.Service, rest.Config{Audit: auditor, BaseURL: cfg.BaseURL, MaxBodyBytes: cfg.MaxBody, Version: version, Operations: rest.OperationSet{p.Terminology, p.Registry},
+	api := rest.New(p.Service, rest.Config{Audit: auditor, BaseURL: cfg.BaseURL, MaxBodyBytes: cfg.MaxBody, Version: version, Operations: rest.OperationSet{p.Terminology, p.Registry, p.ConsentOps},
 		AllowExplain: cfg.AllowExplain, Tokens: tokens, Active: active, Access: p.AccessFor}, log)
 	// Browser apps of the registered origins call the FHIR API across
 	// origins, as they call the token endpoint.

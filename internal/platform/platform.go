@@ -30,13 +30,32 @@ type Platform struct {
 	// providers' registry; it offers its operations to rest.
 	Registry *mpi.Registry
 	// Consent records access grants with the consents and care
-	// relationships written, and turns callers into access predicates.
+	// relationships written, and turns callers into access predicates;
+	// its switches (emergency access, "more exists", deemed providers,
+	// windows) may be set before serving.
 	Consent *consent.Policy
+	// ConsentOps are the consent operations ($share, $revoke-sharing,
+	// $care-relationship, $emergency-access, $restrict …): with the
+	// operator, the only writers of policy-bearing Consents.
+	ConsentOps *consent.Operations
 }
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct{ policy consent.Policy }
+
+// WithPolicy sets the consent policy: deemed providers, emergency access,
+// "more exists", windows (the zero Policy's defaults otherwise).
+func WithPolicy(p consent.Policy) Option { return func(o *options) { o.policy = p } }
 
 // Open migrates st and assembles the services over it. Close stops the
 // background jobs; the caller closes st.
-func Open(ctx context.Context, st store.Store, log *slog.Logger) (*Platform, error) {
+func Open(ctx context.Context, st store.Store, log *slog.Logger, opts ...Option) (*Platform, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if err := st.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
@@ -54,7 +73,7 @@ func Open(ctx context.Context, st store.Store, log *slog.Logger) (*Platform, err
 	registry := search.NewRegistry()
 	indexer := search.NewIndexer(registry, search.Extractor{})
 	params := conformance.NewSearchParameters(registry, indexer, st, log)
-	policy := &consent.Policy{}
+	policy := &o.policy
 	var reg *mpi.Registry // made over the service below; the deposit check reads it
 	svc := resource.New(st, validate.New(terms),
 		resource.WithDepositCheck(func(ctx context.Context, key string) error { return reg.Withdrawn(ctx, key) }),
@@ -67,7 +86,14 @@ func Open(ctx context.Context, st store.Store, log *slog.Logger) (*Platform, err
 		return nil, err
 	}
 	reg = mpi.New(svc, st, mpi.WithLogger(log))
-	return &Platform{Service: svc, Store: st, Terminology: link, Search: params, Registry: reg, Consent: policy}, nil
+	ops := consent.NewOperations(svc, st, policy, consent.Citizens{
+		VerifyAccessKey: reg.VerifyAccessKey,
+		ActsFor: func(ctx context.Context, id string) (string, bool, error) {
+			patient, _, ok, err := reg.ActsFor(ctx, id)
+			return patient, ok, err
+		},
+	})
+	return &Platform{Service: svc, Store: st, Terminology: link, Search: params, Registry: reg, Consent: policy, ConsentOps: ops}, nil
 }
 
 // AccessFor is the consent decision: the access predicate of a caller's
