@@ -210,6 +210,7 @@ func (s *Service) processRead(ctx context.Context, tx store.Tx, c Caller, e *ent
 	if err != nil {
 		return nil, err
 	}
+	noteRead(tx, v)
 	if NotModified(v, e.ifNone, e.ifSince) {
 		return map[string]any{"response": map[string]any{"status": "304 Not Modified", "etag": ETag(v.VersionID)}}, nil
 	}
