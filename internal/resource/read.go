@@ -127,9 +127,29 @@ func (s *Service) historyAccess(ctx context.Context, c Caller, q store.HistoryQu
 		return store.Access{}, outcome.New(outcome.Forbidden, "the token's scopes restrict %s by a filter, which past versions cannot be matched on; search instead", typeName(q.Type))
 	}
 	if p.patient != "" {
-		access = intersect(access, store.Access{Patients: []string{p.patient}, NonPatient: true})
+		return s.confine(ctx, access, p.patient)
 	}
 	return access, nil
+}
+
+// confine is access narrowed to one patient's compartment and resources in
+// none: the patient's compartment when access shows it — by its list or
+// by a grant held now (the store decides) — and nothing of it otherwise.
+// A provider's deposits (Writers) about a patient it holds no grant for
+// stay hidden: the narrowed predicate never shows more than access.
+func (s *Service) confine(ctx context.Context, access store.Access, patient string) (store.Access, error) {
+	out := store.Access{NonPatient: access.All || access.NonPatient}
+	ok := access.Allows(patient)
+	if !ok && len(access.Grants) > 0 {
+		var err error
+		if ok, err = s.store.Visible(ctx, access, patient, ""); err != nil {
+			return store.Access{}, err
+		}
+	}
+	if ok {
+		out.Patients = []string{patient}
+	}
+	return out, nil
 }
 
 func read(ctx context.Context, r reader, typ, id string) (store.Version, error) {

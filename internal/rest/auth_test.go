@@ -177,8 +177,16 @@ func TestScopes(t *testing.T) {
 
 		// Type and system history stay in the patient's compartment (and
 		// resources in none), totals included.
-		for _, path := range []string{"/fhir/Observation/_history", "/fhir/_history?_count=100"} {
-			r := s.do("GET", path, nil, "Authorization", citizen).must(t, http.StatusOK)
+		// A professional launched for p1 sees p2 by consent and care, yet
+		// patient/ scopes confine them to p1's compartment.
+		launch := "Bearer " + s.issue(token.Claims{Subject: "dr", ClientID: "emr", FHIRUser: "Practitioner/dr", Org: "Organization/qmh",
+			Patient: "p1", Scope: scope.MustParse("patient/*.rs")})
+		for _, path := range []string{"/fhir/Observation/_history", "/fhir/_history?_count=100", "launch /fhir/Observation/_history", "launch /fhir/_history?_count=100"} {
+			auth := citizen
+			if p, ok := strings.CutPrefix(path, "launch "); ok {
+				path, auth = p, launch
+			}
+			r := s.do("GET", path, nil, "Authorization", auth).must(t, http.StatusOK)
 			entries, _ := r.body["entry"].([]any)
 			for _, e := range entries {
 				res, _ := e.(map[string]any)["resource"].(map[string]any)
