@@ -33,7 +33,7 @@ func (t *Terminology) Load(ctx context.Context) (int, error) {
 	var all []map[string]any
 	for _, typ := range TerminologyTypes {
 		seen := map[string]bool{}
-		for v, err := range t.store.History(ctx, store.HistoryQuery{Type: typ}) {
+		for v, err := range t.store.History(ctx, store.HistoryQuery{Type: typ, Access: store.AccessAll}) {
 			if err != nil {
 				return 0, fmt.Errorf("load stored %s: %w", typ, err)
 			}

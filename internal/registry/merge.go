@@ -387,10 +387,11 @@ func (r *Registry) provenance(c resource.Caller, activity string, p plan, undoes
 	}
 	return map[string]any{
 		"resourceType": "Provenance",
-		"meta":         map[string]any{"tag": []any{map[string]any{"system": MPISystem, "code": activity}}},
-		"target":       targets,
-		"recorded":     instant(r.now()),
-		"activity":     map[string]any{"coding": []any{map[string]any{"system": MPISystem, "code": activity}}},
+		"meta": map[string]any{"tag": []any{map[string]any{"system": MPISystem, "code": activity},
+			map[string]any{"system": resource.ProvenanceOriginSystem, "code": resource.ProvenanceOriginServer}}},
+		"target":   targets,
+		"recorded": instant(r.now()),
+		"activity": map[string]any{"coding": []any{map[string]any{"system": MPISystem, "code": activity}}},
 		"agent": []any{map[string]any{
 			"type": map[string]any{"coding": []any{map[string]any{
 				"system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type", "code": "performer",

@@ -7,6 +7,7 @@ import (
 	"github.com/ehealthplus/ehealth/internal/auth/scope"
 	"github.com/ehealthplus/ehealth/internal/outcome"
 	"github.com/ehealthplus/ehealth/internal/resource"
+	"github.com/ehealthplus/ehealth/internal/store"
 )
 
 // runWithdraw serves POST Patient/{id}/$withdraw (an empty Parameters).
@@ -139,20 +140,42 @@ func (r *Registry) participating(ctx context.Context, id string, follow bool) (b
 	return len(consents) > 0, err
 }
 
-// Withdrawn refuses deposits for a citizen who withdrew: patientKey names
-// the compartment a write lands in (the master record, once linked). It is
-// the resource service's deposit check (resource.WithDepositCheck); records
-// for people who never registered are not its business.
+// Withdrawn is the resource service's deposit check
+// (resource.WithDepositCheck) under the name the platform wires: Deposits.
 func (r *Registry) Withdrawn(ctx context.Context, patientKey string) error {
-	p, err := r.read(ctx, "Patient", patientKey)
-	if outcome.Is(err, outcome.NotFound) || outcome.Is(err, outcome.Gone) {
-		return nil
-	}
-	if err != nil {
+	return r.Deposits(ctx, patientKey)
+}
+
+// Deposits refuses a token's write into a compartment the platform may
+// not accept records into: patientKey names it (the master record, once a
+// provider's record is linked; a restricted sub-compartment counts as its
+// patient's). A citizen who withdrew accepts none. A record about a patient
+// who never registered — no master record with an active joining Consent
+// at the key, an unknown patient, or a provider's local record not linked
+// to a master — is refused too: the joining consent is what allows
+// deposits. The compartment's own Patient record (resource.DepositOf: a
+// provider creating or updating its local Patient before it is linked) is
+// not a deposit about the patient and passes unless the citizen withdrew.
+// The platform's operations and the operator are not checked.
+func (r *Registry) Deposits(ctx context.Context, patientKey string) error {
+	key := store.BaseKey(patientKey)
+	p, err := r.read(ctx, "Patient", key)
+	missing := outcome.Is(err, outcome.NotFound) || outcome.Is(err, outcome.Gone)
+	if err != nil && !missing {
 		return err
 	}
-	if hasTag(p.res, TagMaster) && hasTag(p.res, TagWithdrawn) {
+	if !missing && hasTag(p.res, TagMaster) && hasTag(p.res, TagWithdrawn) {
 		return outcome.New(outcome.Forbidden, "this citizen has withdrawn from eHealth: no records are accepted for them")
 	}
-	return nil
+	if d, ok := resource.DepositOf(ctx); ok && d.Type == "Patient" && d.ID == key {
+		return nil
+	}
+	if !missing && hasTag(p.res, TagMaster) {
+		joined, err := r.participating(ctx, key, false)
+		if err != nil || joined {
+			return err
+		}
+	}
+	return outcome.New(outcome.Forbidden, "Patient/%s has not joined eHealth (no joining consent): records about them are not accepted; "+
+		"register the citizen, or link the provider's record to their master record ($link)", key)
 }

@@ -169,6 +169,10 @@ func (s *Service) process(ctx context.Context, tx store.Tx, c Caller, e *entry, 
 		v, err := s.create(ctx, tx, c, e.target.typ, id, e.resource, e.prep)
 		return versionResponse(v, http.StatusCreated, e.resource, ret, true), err
 	case "PUT":
+		if e.fresh {
+			v, err := s.create(ctx, tx, c, e.target.typ, e.target.id, e.resource, e.prep)
+			return versionResponse(v, http.StatusCreated, e.resource, ret, true), err
+		}
 		v, created, err := s.update(ctx, tx, c, e.target.typ, e.target.id, e.resource, e.ifMatch, e.prep)
 		status := http.StatusOK
 		if created {
@@ -210,6 +214,7 @@ func (s *Service) processRead(ctx context.Context, tx store.Tx, c Caller, e *ent
 	if err != nil {
 		return nil, err
 	}
+	noteRead(tx, v)
 	if NotModified(v, e.ifNone, e.ifSince) {
 		return map[string]any{"response": map[string]any{"status": "304 Not Modified", "etag": ETag(v.VersionID)}}, nil
 	}

@@ -141,6 +141,7 @@ func (s *Service) resolveConditionals(ctx context.Context, c Caller, e *entry) e
 			} else {
 				e.target.id = s.newID()
 				e.resource["id"] = e.target.id
+				e.fresh = true
 			}
 		case e.method == "DELETE":
 			e.noop = true

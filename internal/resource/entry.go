@@ -27,6 +27,9 @@ type entry struct {
 	prep *prepared
 	// existing is the resource a conditional create found: nothing is written.
 	existing *store.Version
+	// fresh marks a conditional update that matched nothing and creates
+	// the resource at an id the server chose.
+	fresh bool
 	// noop marks a conditional delete that matched nothing.
 	noop bool
 }

@@ -70,53 +70,86 @@ func (s *Service) seen(ctx context.Context, c Caller, p permit, typ, id string) 
 }
 
 // History streams versions newest first as q selects
-// (https://hl7.org/fhir/R4/http.html#history), with the total they add up to.
+// (https://hl7.org/fhir/R4/http.html#history), under c's access predicate
+// applied by the store (q.Access is set here).
 func (s *Service) History(ctx context.Context, c Caller, q store.HistoryQuery) (iter.Seq2[store.Version, error], error) {
-	if err := s.historyAllowed(ctx, c, q); err != nil {
+	access, err := s.historyAccess(ctx, c, q)
+	if err != nil {
 		return nil, err
 	}
+	q.Access = access
 	return s.store.History(ctx, q), nil
 }
 
 // CountHistory counts the versions History returns for q without paging.
 func (s *Service) CountHistory(ctx context.Context, c Caller, q store.HistoryQuery) (int64, error) {
-	if err := s.historyAllowed(ctx, c, q); err != nil {
+	access, err := s.historyAccess(ctx, c, q)
+	if err != nil {
 		return 0, err
 	}
-	q.Before, q.Count = 0, 0
+	q.Access, q.Before, q.Count = access, 0, 0
 	return s.store.CountHistory(ctx, q)
 }
 
-// historyAllowed checks c may read the history q selects: the scopes, and
-// for one resource that the caller may see it (deleted or not).
-func (s *Service) historyAllowed(ctx context.Context, c Caller, q store.HistoryQuery) error {
+// historyAccess checks c may read the history q selects and returns the
+// access predicate the store applies to it. An instance's history needs
+// the resource visible to c (deleted or not; 404 otherwise, as a read). A
+// type's or the system's needs the scopes for it — on every type ("*")
+// for the system's — and takes c's predicate, confined to the patient's
+// compartment (and resources in none) where only patient/ scopes grant.
+// Finer scopes' filters cannot be matched on past versions (only current
+// ones are indexed), so a filtered grant is refused (403) rather than
+// answered unfiltered.
+func (s *Service) historyAccess(ctx context.Context, c Caller, q store.HistoryQuery) (store.Access, error) {
 	if q.Type != "" {
 		if err := checkType(q.Type); err != nil {
-			return err
+			return store.Access{}, err
 		}
 	}
-	interaction := scope.InteractionHistorySystem
+	interaction, typ := scope.InteractionHistorySystem, "*"
 	switch {
 	case q.ID != "":
-		interaction = scope.InteractionHistoryInstance
+		interaction, typ = scope.InteractionHistoryInstance, q.Type
 	case q.Type != "":
-		interaction = scope.InteractionHistoryType
+		interaction, typ = scope.InteractionHistoryType, q.Type
 	}
-	p, err := c.permits(interaction, q.Type)
+	p, err := c.permits(interaction, typ)
 	if err != nil {
-		return err
+		return store.Access{}, err
 	}
-	if q.ID == "" {
-		if c.Grants != nil || c.Access != nil {
-			// Type and system history do not take the access predicate in
-			// the store yet; until they do they serve the platform's own
-			// code only.
-			return outcome.New(outcome.Forbidden, "type and system history are not available to this token")
+	access := c.access()
+	if q.ID != "" {
+		_, err = s.seen(ctx, c, p, q.Type, q.ID)(s.store.Read(ctx, q.Type, q.ID))
+		if err != nil && !outcome.Is(err, outcome.Gone) {
+			return store.Access{}, err
 		}
-		return nil
+	} else if p.filters != nil {
+		return store.Access{}, outcome.New(outcome.Forbidden, "the token's scopes restrict %s by a filter, which past versions cannot be matched on; search instead", typeName(q.Type))
 	}
-	_, err = s.seen(ctx, c, p, q.Type, q.ID)(s.store.Read(ctx, q.Type, q.ID))
-	return err
+	if p.patient != "" {
+		return s.confine(ctx, access, p.patient)
+	}
+	return access, nil
+}
+
+// confine is access narrowed to one patient's compartment and resources in
+// none: the patient's compartment when access shows it — by its list or
+// by a grant held now (the store decides) — and nothing of it otherwise.
+// A provider's deposits (Writers) about a patient it holds no grant for
+// stay hidden: the narrowed predicate never shows more than access.
+func (s *Service) confine(ctx context.Context, access store.Access, patient string) (store.Access, error) {
+	out := store.Access{NonPatient: access.All || access.NonPatient}
+	ok := access.Allows(patient)
+	if !ok && len(access.Grants) > 0 {
+		var err error
+		if ok, err = s.store.Visible(ctx, access, patient, ""); err != nil {
+			return store.Access{}, err
+		}
+	}
+	if ok {
+		out.Patients = []string{patient}
+	}
+	return out, nil
 }
 
 func read(ctx context.Context, r reader, typ, id string) (store.Version, error) {

@@ -97,8 +97,28 @@ func WithTxHook(fn TxHook, types ...string) Option {
 
 // DepositCheck refuses a write by a token (not the platform's own code or
 // the operator) into the compartment of patientKey, with the error to
-// answer: the citizen withdrew from the platform.
+// answer: the citizen withdrew from the platform, or never joined it. The
+// write being judged is DepositOf(ctx).
 type DepositCheck func(ctx context.Context, patientKey string) error
+
+// Deposit is a write a DepositCheck judges: the resource written and the
+// compartment (patient key) it lands in. A write of the compartment's own
+// Patient record (Type "Patient", ID == PatientKey: a provider's local
+// record not linked to a master, or the master itself) is the record, not
+// a deposit about someone in it.
+type Deposit struct {
+	Type, ID, PatientKey string
+}
+
+type depositKey struct{}
+
+// DepositOf is the write a DepositCheck is running for (ok false outside
+// one). It reaches the check through the context so the check's signature
+// stays the one the platform wires.
+func DepositOf(ctx context.Context) (d Deposit, ok bool) {
+	d, ok = ctx.Value(depositKey{}).(Deposit)
+	return d, ok
+}
 
 // WithDepositCheck makes every write by a token into a patient's
 // compartment pass check first.
@@ -117,16 +137,24 @@ func New(st store.Store, v Validator, opts ...Option) *Service {
 	return s
 }
 
-// write runs fn in one store transaction and, once it commits, tells the
-// observers of what it wrote.
+// write runs fn in one store transaction, records what it did when ctx
+// carries a WriteAudit (last, inside the transaction), and once it
+// commits tells the observers of what it wrote.
 func (s *Service) write(ctx context.Context, fn func(tx store.Tx) error) error {
-	if len(s.observers) == 0 && len(s.txHooks) == 0 {
+	audit := writeAudit(ctx)
+	if len(s.observers) == 0 && len(s.txHooks) == 0 && audit == nil {
 		return s.store.Write(ctx, fn)
 	}
 	var rec *recordingTx
 	err := s.store.Write(ctx, func(tx store.Tx) error {
 		rec = &recordingTx{Tx: tx, watch: s.observers, hooks: s.txHooks}
-		return fn(rec)
+		if err := fn(rec); err != nil {
+			return err
+		}
+		if audit == nil || len(rec.done) == 0 {
+			return nil
+		}
+		return audit(ctx, tx, rec.done)
 	})
 	if err != nil {
 		return err
@@ -139,19 +167,20 @@ func (s *Service) write(ctx context.Context, fn func(tx store.Tx) error) error {
 	return nil
 }
 
-// recordingTx remembers the watched versions a transaction puts and runs
-// the transaction hooks on them.
+// recordingTx remembers the versions a transaction puts (and reads, for
+// the audit) and runs the transaction hooks on them.
 type recordingTx struct {
 	store.Tx
 	watch   map[string][]Observer
 	hooks   map[string][]TxHook
-	written []store.Version
+	written []store.Version // versions of watched types, for the observers
+	done    []Done          // everything stored and read, for the audit
 	// keys caches the compartment keys patients resolved to in this
 	// transaction (compartmentKey); a Patient written clears it.
 	keys map[string]string
 }
 
-// Put records v when its type is watched and runs its type's hooks.
+// Put records v and runs its type's hooks.
 func (r *recordingTx) Put(ctx context.Context, v *store.Version, expect int64) error {
 	if err := r.Tx.Put(ctx, v, expect); err != nil {
 		return err
@@ -162,6 +191,7 @@ func (r *recordingTx) Put(ctx context.Context, v *store.Version, expect int64) e
 	if _, ok := r.watch[v.Type]; ok {
 		r.written = append(r.written, *v)
 	}
+	r.done = append(r.done, Done{Version: *v})
 	for _, h := range r.hooks[v.Type] {
 		if err := h(ctx, r.Tx, *v); err != nil {
 			return err

@@ -109,6 +109,9 @@ func (s *Service) create(ctx context.Context, tx store.Tx, c Caller, typ, id str
 	if err := s.mayWrite(ctx, c, p, res); err != nil {
 		return store.Version{}, err
 	}
+	if err := mayCreateOrigin(c, res); err != nil {
+		return store.Version{}, err
+	}
 	return s.put(ctx, tx, c, res, store.MethodCreate, 0, prep)
 }
 
@@ -135,6 +138,9 @@ func (s *Service) update(ctx context.Context, tx store.Tx, c Caller, typ, id str
 		if err := s.mayChange(ctx, c, p, curV); err != nil {
 			return store.Version{}, false, err
 		}
+		if err := mayChangeOrigin(c, curV); err != nil {
+			return store.Version{}, false, err
+		}
 	} else if c.Grants != nil {
 		// Update-as-create is the operator's and the platform's: a token
 		// creates with POST. Otherwise an id that is taken by a record the
@@ -158,6 +164,9 @@ func (s *Service) update(ctx context.Context, tx store.Tx, c Caller, typ, id str
 	if err := s.mayWrite(ctx, c, p, res); err != nil {
 		return store.Version{}, false, err
 	}
+	if err := mayCreateOrigin(c, res); err != nil {
+		return store.Version{}, false, err
+	}
 	v, err := s.put(ctx, tx, c, res, method, cur, prep)
 	if err != nil && ifMatch > 0 && outcome.Is(err, outcome.Conflict) {
 		return v, false, preconditionFailed(typ, id, ifMatch)
@@ -178,6 +187,9 @@ func (s *Service) delete(ctx context.Context, tx store.Tx, c Caller, typ, id str
 		return store.Version{}, err
 	}
 	if err := s.mayChange(ctx, c, p, cur); err != nil {
+		return store.Version{}, err
+	}
+	if err := mayChangeOrigin(c, cur); err != nil {
 		return store.Version{}, err
 	}
 	if err := checkIfMatch(typ, id, cur.VersionID, ifMatch); err != nil {
@@ -214,6 +226,9 @@ func (s *Service) patch(ctx context.Context, tx store.Tx, c Caller, typ, id stri
 	if err := s.mayChange(ctx, c, p, cur); err != nil {
 		return store.Version{}, err
 	}
+	if err := mayChangeOrigin(c, cur); err != nil {
+		return store.Version{}, err
+	}
 	if cur.Deleted {
 		return store.Version{}, goneError(typ, id, cur.VersionID)
 	}
@@ -228,6 +243,9 @@ func (s *Service) patch(ctx context.Context, tx store.Tx, c Caller, typ, id stri
 		return store.Version{}, err
 	}
 	if err := s.mayWrite(ctx, c, p, res); err != nil {
+		return store.Version{}, err
+	}
+	if err := mayCreateOrigin(c, res); err != nil {
 		return store.Version{}, err
 	}
 	v, err := s.put(ctx, tx, c, res, store.MethodPatch, cur.VersionID, nil)
@@ -255,7 +273,8 @@ func (s *Service) put(ctx context.Context, tx store.Tx, c Caller, res map[string
 		return store.Version{}, fmt.Errorf("compartment of %s/%s: %w", typ, id, err)
 	}
 	if key != "" && c.Grants != nil && s.depositCheck != nil {
-		if err := s.depositCheck(ctx, key); err != nil {
+		d := Deposit{Type: typ, ID: id, PatientKey: key}
+		if err := s.depositCheck(context.WithValue(ctx, depositKey{}, d), key); err != nil {
 			return store.Version{}, err
 		}
 	}
@@ -311,6 +330,7 @@ func (s *Service) prepare(ctx context.Context, typ, id string, clientID bool, re
 
 // prepareChecked validates and indexes res, whose type and id are checked.
 func (s *Service) prepareChecked(ctx context.Context, typ, id string, res map[string]any) (*prepared, error) {
+	markOrigin(res)
 	if err := s.validator.Validate(res); err != nil {
 		return nil, err
 	}

@@ -46,7 +46,8 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 			a.writeError(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), claimsKey{}, claims)))
+		r = r.WithContext(context.WithValue(r.Context(), claimsKey{}, claims))
+		next.ServeHTTP(w, r.WithContext(a.auditingWrites(r)))
 	})
 }
 

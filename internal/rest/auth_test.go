@@ -117,7 +117,9 @@ func TestScopes(t *testing.T) {
 			{"filter excludes", labs, "GET", "/fhir/Observation/vit1", 404},
 			{"system token, no delete", system, "DELETE", "/fhir/Patient/p1", 403},
 			{"system token, no Observation", system, "GET", "/fhir/Observation/o1", 403},
-			{"type history refused", citizen, "GET", "/fhir/Observation/_history", 403},
+			{"type history", citizen, "GET", "/fhir/Observation/_history", 200},
+			{"type history under a filter", labs, "GET", "/fhir/Observation/_history", 403},
+			{"system history without a scope on every type", obsOnly, "GET", "/fhir/_history", 403},
 			{"compartment search of another", citizen, "GET", "/fhir/Patient/p2/Observation", 404},
 			{"compartment search of nobody", citizen, "GET", "/fhir/Patient/nobody/Observation", 404},
 			{"_contained with a narrow token", obsOnly, "GET", "/fhir/Observation?_contained=true&code=2345-7", 403},
@@ -173,7 +175,35 @@ func TestScopes(t *testing.T) {
 		}
 		s.do("GET", "/fhir/Patient/p2/$everything", nil, "Authorization", citizen).must(t, http.StatusNotFound)
 
+		// Type and system history stay in the patient's compartment (and
+		// resources in none), totals included.
+		// A professional launched for p1 sees p2 by consent and care, yet
+		// patient/ scopes confine them to p1's compartment.
+		launch := "Bearer " + s.issue(token.Claims{Subject: "dr", ClientID: "emr", FHIRUser: "Practitioner/dr", Org: "Organization/qmh",
+			Patient: "p1", Scope: scope.MustParse("patient/*.rs")})
+		for _, path := range []string{"/fhir/Observation/_history", "/fhir/_history?_count=100", "launch /fhir/Observation/_history", "launch /fhir/_history?_count=100"} {
+			auth := citizen
+			if p, ok := strings.CutPrefix(path, "launch "); ok {
+				path, auth = p, launch
+			}
+			r := s.do("GET", path, nil, "Authorization", auth).must(t, http.StatusOK)
+			entries, _ := r.body["entry"].([]any)
+			for _, e := range entries {
+				res, _ := e.(map[string]any)["resource"].(map[string]any)
+				if subject, _ := res["subject"].(map[string]any); subject != nil && subject["reference"] != "Patient/p1" {
+					t.Errorf("%s shows %s/%s about %v", path, res["resourceType"], res["id"], subject["reference"])
+				}
+				if res["resourceType"] == "Patient" && res["id"] != "p1" {
+					t.Errorf("%s shows Patient/%s", path, res["id"])
+				}
+			}
+			if len(entries) == 0 || fmt.Sprint(r.body["total"]) != fmt.Sprint(len(entries)) {
+				t.Errorf("%s: %d entries, total %v", path, len(entries), r.body["total"])
+			}
+		}
+
 		// Writes: patient/ scopes write only in the patient's record.
+		join(t, s, "p1", "p2")
 		// (A token creates with POST: update-as-create is the operator's.)
 		w1 := s.do("POST", "/fhir/Observation", obs("w1", "p1", "laboratory"), "Authorization", writer).must(t, http.StatusCreated).body["id"].(string)
 		s.do("POST", "/fhir/Observation", obs("w2", "p2", "laboratory"), "Authorization", writer).must(t, http.StatusForbidden)

@@ -92,6 +92,7 @@ func TestConsent(t *testing.T) {
 		// A lab's system deposits a result: the lab's systems see it, the
 		// clinic's system does not; the clinic's professional does, by
 		// consent and care.
+		join(t, s, "p1")
 		lab := "Bearer " + s.issue(token.Claims{Subject: "lis", ClientID: "lis", Org: "Organization/lab", Scope: scope.MustParse("system/Observation.cruds")})
 		result := `{"resourceType":"Observation","id":"lab-1","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"2345-7"}]},"subject":{"reference":"Patient/p1"}}`
 		s.do("PUT", "/fhir/Observation/lab-1", result, "Authorization", lab).must(t, http.StatusNotFound) // update-as-create is the operator's
@@ -169,6 +170,10 @@ func TestLinkedRecordCompartment(t *testing.T) {
 type failingAuditor struct{}
 
 func (failingAuditor) Record(context.Context, audit.Event) error {
+	return errors.New("journal disk full")
+}
+
+func (failingAuditor) RecordTx(context.Context, store.AuditAppender, audit.Event) error {
 	return errors.New("journal disk full")
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/ehealthplus/ehealth/internal/audit"
 	"github.com/ehealthplus/ehealth/internal/fhir"
 	"github.com/ehealthplus/ehealth/internal/outcome"
 	"github.com/ehealthplus/ehealth/internal/resource"
@@ -47,6 +48,7 @@ func (a *API) history(w http.ResponseWriter, r *http.Request) {
 	base := a.baseURL(r)
 	page := q.Count - 1 // the query asks for one more row than the page
 	entries := make([]any, 0, page)
+	var served []store.Version
 	var last int64
 	more := false
 	for v, err := range versions {
@@ -64,7 +66,12 @@ func (a *API) history(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		entries = append(entries, e)
+		served = append(served, versionKey(v))
 		last = v.Seq
+	}
+	if err := a.record(r, historyEvent(q, queryOf(r), served)); err != nil {
+		a.writeError(w, r, err)
+		return
 	}
 	links := []any{map[string]any{"relation": "self", "url": base + r.URL.RequestURI()[len("/fhir"):]}}
 	if more {
@@ -73,6 +80,24 @@ func (a *API) history(w http.ResponseWriter, r *http.Request) {
 	a.writeJSON(w, r, http.StatusOK, map[string]any{
 		"resourceType": "Bundle", "type": "history", "total": total, "link": links, "entry": entries,
 	})
+}
+
+// historyEvent is the audit of a history page: the instance, or the type's
+// or system's query, and the patients whose versions it serves.
+func historyEvent(q store.HistoryQuery, query string, served []store.Version) audit.Event {
+	e := audit.Event{Interaction: audit.HistorySystem, Query: query, Patients: patientsOf(served)}
+	switch {
+	case q.ID != "":
+		e.Interaction, e.Resource, e.Query = audit.HistoryInstance, q.Type+"/"+q.ID, ""
+	case q.Type != "":
+		e.Interaction, e.Resource = audit.HistoryType, q.Type
+	}
+	return e
+}
+
+// versionKey is v without its body: what an audit needs of it.
+func versionKey(v store.Version) store.Version {
+	return store.Version{Type: v.Type, ID: v.ID, VersionID: v.VersionID, PatientKey: v.PatientKey}
 }
 
 func historyQuery(r *http.Request) (store.HistoryQuery, error) {

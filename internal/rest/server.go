@@ -30,6 +30,11 @@ type Config struct {
 	// Audit records every read and search in the audit journal before the
 	// response is sent (audit.go); a failure refuses the request.
 	Audit Auditor
+	// Notified, when set with Audit, remembers which providers have opened
+	// which citizens' records: a provider's first audited read or search
+	// of a citizen writes a first-access notice to them before the answer
+	// (notice.go). The keyed store of the platform's database.
+	Notified store.Keyed
 	// Version is the software version stated in the CapabilityStatement.
 	Version string
 	// Operations runs the operations beyond the core interactions (nil: none).

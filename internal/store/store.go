@@ -124,4 +124,12 @@ type HistoryQuery struct {
 	AtTo   time.Time
 	Before int64 // paging cursor: only versions with Seq < Before (0: from the newest)
 	Count  int   // at most this many (0: no limit)
+	// Access is the caller's access predicate, applied inside the query
+	// (and the count): a version is returned only when its resource is
+	// visible under it, decided as a read decides — on the resource's
+	// current patient key and the writer of its current version. Past
+	// versions keep the key they were written under but follow their
+	// resource: one now hidden hides its whole history, delete markers
+	// included. The zero value sees nothing; AccessAll everything.
+	Access Access
 }

@@ -63,7 +63,7 @@ func TestWriteRetriesSerializationFailure(t *testing.T) {
 			if err != nil || attempts != 2 {
 				t.Fatalf("write = %v after %d attempts, want success on the 2nd", err, attempts)
 			}
-			if n, _ := s.CountHistory(ctx, store.HistoryQuery{}); n != 1 {
+			if n, _ := s.CountHistory(ctx, store.HistoryQuery{Access: store.AccessAll}); n != 1 {
 				t.Errorf("%d versions, want 1: the failed attempt must leave nothing", n)
 			}
 		})
@@ -187,7 +187,7 @@ func TestStopEarlyReleasesConnection(t *testing.T) {
 	}
 	for _, stop := range []int{1, 150} {
 		n := 0
-		for range s.History(ctx, store.HistoryQuery{}) {
+		for range s.History(ctx, store.HistoryQuery{Access: store.AccessAll}) {
 			if n++; n == stop {
 				break
 			}

@@ -49,7 +49,7 @@ func (s *Store) History(ctx context.Context, q store.HistoryQuery) iter.Seq2[sto
 // and reports how many it yielded, the last seq, and whether the consumer stopped.
 func (s *Store) historyPage(ctx context.Context, q store.HistoryQuery, before int64, limit int,
 	yield func(store.Version, error) bool) (n int, last int64, stopped bool, err error) {
-	w := historyWhere(q, before)
+	w := s.historyWhere(q, before)
 	sql := `SELECT ` + versionColumns + ` FROM resource_versions v` + w.sql() +
 		` ORDER BY v.seq DESC LIMIT ` + w.arg(limit)
 	rows, err := s.pool.Query(ctx, sql, w.args...)
@@ -75,7 +75,7 @@ func (s *Store) CountHistory(ctx context.Context, q store.HistoryQuery) (int64, 
 	if err := checkQuery(q); err != nil {
 		return 0, err
 	}
-	w := historyWhere(q, 0)
+	w := s.historyWhere(q, 0)
 	var n int64
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM resource_versions v`+w.sql(), w.args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("postgres: count history: %w", err)
@@ -109,12 +109,13 @@ func (w *where) sql() string {
 	return " WHERE " + strings.Join(w.conds, " AND ")
 }
 
-// historyWhere builds the conditions for q, with seq < before when before > 0.
+// historyWhere builds the conditions for q, with seq < before when before
+// > 0, and the access predicate (sqlsearch.VersionAccess).
 //
 // _at: a version was current at some moment of [AtFrom, AtTo) when it was
 // written before AtTo and no later version of the same resource was already
 // written by AtFrom.
-func historyWhere(q store.HistoryQuery, before int64) *where {
+func (s *Store) historyWhere(q store.HistoryQuery, before int64) *where {
 	w := &where{}
 	add := func(format string, v any) { w.conds = append(w.conds, fmt.Sprintf(format, w.arg(v))) }
 	if q.Type != "" {
@@ -135,6 +136,9 @@ WHERE w.type = v.type AND w.id = v.id AND w.version_id > v.version_id AND w.upda
 	}
 	if before > 0 {
 		add("v.seq < %s", before)
+	}
+	if cond, more := s.Engine.VersionAccess(q.Access, len(w.args)); cond != "" {
+		w.conds, w.args = append(w.conds, cond), append(w.args, more...)
 	}
 	return w
 }

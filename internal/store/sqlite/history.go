@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"strconv"
 	"strings"
 
 	"github.com/ehealthplus/ehealth/internal/outcome"
@@ -48,9 +49,9 @@ func (s *Store) History(ctx context.Context, q store.HistoryQuery) iter.Seq2[sto
 // and reports how many it yielded, the last seq, and whether the consumer stopped.
 func (s *Store) historyPage(ctx context.Context, q store.HistoryQuery, before int64, limit int,
 	yield func(store.Version, error) bool) (n int, last int64, stopped bool, err error) {
-	where, args := historyWhere(q, before)
+	where, args := s.historyWhere(q, before)
 	rows, err := s.readers.QueryContext(ctx,
-		`SELECT `+versionColumns+` FROM resource_versions v`+where+` ORDER BY v.seq DESC LIMIT ?`,
+		`SELECT `+versionColumns+` FROM resource_versions v`+where+` ORDER BY v.seq DESC LIMIT ?`+strconv.Itoa(len(args)+1),
 		append(args, limit)...)
 	if err != nil {
 		return 0, 0, false, err
@@ -74,7 +75,7 @@ func (s *Store) CountHistory(ctx context.Context, q store.HistoryQuery) (int64, 
 	if err := checkQuery(q); err != nil {
 		return 0, err
 	}
-	where, args := historyWhere(q, 0)
+	where, args := s.historyWhere(q, 0)
 	var n int64
 	if err := s.readers.QueryRowContext(ctx, `SELECT count(*) FROM resource_versions v`+where, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("sqlite: count history: %w", err)
@@ -89,38 +90,44 @@ func checkQuery(q store.HistoryQuery) error {
 	return nil
 }
 
-// historyWhere builds the WHERE clause for q, with seq < before when before > 0.
+// historyWhere builds the WHERE clause for q, with seq < before when
+// before > 0, and the access predicate (sqlsearch.VersionAccess). Its
+// placeholders are numbered (?1, ?2 …), so a statement may bind more after
+// them.
 //
 // _at: a version was current at some moment of [AtFrom, AtTo) when it was
 // written before AtTo and no later version of the same resource was already
 // written by AtFrom.
-func historyWhere(q store.HistoryQuery, before int64) (string, []any) {
+func (s *Store) historyWhere(q store.HistoryQuery, before int64) (string, []any) {
 	var (
 		conds []string
 		args  []any
 	)
-	add := func(cond string, arg any) {
-		conds = append(conds, cond)
+	add := func(format string, arg any) {
 		args = append(args, arg)
+		conds = append(conds, fmt.Sprintf(format, "?"+strconv.Itoa(len(args))))
 	}
 	if q.Type != "" {
-		add("v.type = ?", q.Type)
+		add("v.type = %s", q.Type)
 	}
 	if q.ID != "" {
-		add("v.id = ?", q.ID)
+		add("v.id = %s", q.ID)
 	}
 	if !q.Since.IsZero() {
-		add("v.updated >= ?", toMicros(q.Since))
+		add("v.updated >= %s", toMicros(q.Since))
 	}
 	if !q.AtTo.IsZero() {
-		add("v.updated < ?", toMicros(q.AtTo))
+		add("v.updated < %s", toMicros(q.AtTo))
 	}
 	if !q.AtFrom.IsZero() {
 		add(`NOT EXISTS (SELECT 1 FROM resource_versions w
-WHERE w.type = v.type AND w.id = v.id AND w.version_id > v.version_id AND w.updated <= ?)`, toMicros(q.AtFrom))
+WHERE w.type = v.type AND w.id = v.id AND w.version_id > v.version_id AND w.updated <= %s)`, toMicros(q.AtFrom))
 	}
 	if before > 0 {
-		add("v.seq < ?", before)
+		add("v.seq < %s", before)
+	}
+	if cond, more := s.Engine.VersionAccess(q.Access, len(args)); cond != "" {
+		conds, args = append(conds, cond), append(args, more...)
 	}
 	if len(conds) == 0 {
 		return "", nil

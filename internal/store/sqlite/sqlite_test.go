@@ -113,7 +113,7 @@ func TestReadersDuringWrites(t *testing.T) {
 					return
 				default:
 				}
-				for _, err := range s.History(ctx, store.HistoryQuery{Count: 20}) {
+				for _, err := range s.History(ctx, store.HistoryQuery{Access: store.AccessAll, Count: 20}) {
 					if err != nil {
 						errs <- fmt.Errorf("reader %d: %w", r, err)
 						return
@@ -142,7 +142,7 @@ func TestReadersDuringWrites(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if n, err := s.CountHistory(ctx, store.HistoryQuery{}); err != nil || n != 800 {
+	if n, err := s.CountHistory(ctx, store.HistoryQuery{Access: store.AccessAll}); err != nil || n != 800 {
 		t.Errorf("count = %d, %v; want 800", n, err)
 	}
 }
@@ -180,7 +180,7 @@ func TestTwoStoresOneFile(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if n, err := stores[1].CountHistory(ctx, store.HistoryQuery{}); err != nil || n != 200 {
+	if n, err := stores[1].CountHistory(ctx, store.HistoryQuery{Access: store.AccessAll}); err != nil || n != 200 {
 		t.Errorf("count = %d, %v; want 200", n, err)
 	}
 }
@@ -205,7 +205,7 @@ func TestStopEarlyReleasesReader(t *testing.T) {
 	}
 	for _, stop := range []int{1, 150} {
 		n := 0
-		for range s.History(ctx, store.HistoryQuery{}) {
+		for range s.History(ctx, store.HistoryQuery{Access: store.AccessAll}) {
 			if n++; n == stop {
 				break
 			}

@@ -75,7 +75,7 @@ func concurrentPut(t *testing.T, s store.Store, expect int64) {
 	})
 	winner := assertOneWinner(t, errs)
 	assertVersion(t, mustRead(t, s, "Patient", "a"), *vs[winner])
-	assertHistoryLen(t, s, store.HistoryQuery{Type: "Patient", ID: "a"}, int(expect)+1)
+	assertHistoryLen(t, s, store.HistoryQuery{Access: store.AccessAll, Type: "Patient", ID: "a"}, int(expect)+1)
 }
 
 func testConcurrentCreate(t *testing.T, s store.Store) {
@@ -110,15 +110,15 @@ func testConcurrentWriters(t *testing.T, s store.Store) {
 			t.Error(err)
 		}
 	}
-	assertHistoryLen(t, s, store.HistoryQuery{}, writers*writes)
-	assertHistoryLen(t, s, store.HistoryQuery{Type: "Patient", ID: "w7-3"}, 2)
+	assertHistoryLen(t, s, store.HistoryQuery{Access: store.AccessAll}, writers*writes)
+	assertHistoryLen(t, s, store.HistoryQuery{Access: store.AccessAll, Type: "Patient", ID: "w7-3"}, 2)
 	for w := range writers {
 		if v := mustRead(t, s, "Patient", fmt.Sprintf("w%d-%d", w, writes/2-1)); v.VersionID != 2 {
 			t.Errorf("writer %d's last resource is at version %d, want 2", w, v.VersionID)
 		}
 	}
 	seen := map[int64]bool{}
-	for _, v := range collect(t, s, store.HistoryQuery{}) {
+	for _, v := range collect(t, s, store.HistoryQuery{Access: store.AccessAll}) {
 		if seen[v.Seq] {
 			t.Fatalf("seq %d assigned twice", v.Seq)
 		}

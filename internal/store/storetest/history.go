@@ -15,6 +15,7 @@ var historyTests = []test{
 	{"HistoryStreamsManyPages", testHistoryManyPages},
 	{"HistoryStopEarlyReleasesConnections", testHistoryStopEarly},
 	{"HistoryCanceledContext", testHistoryCanceled},
+	{"HistoryAccess", testHistoryAccess},
 }
 
 // collect drains a History stream, failing the test on error.
@@ -84,33 +85,33 @@ func testHistory(t *testing.T, s store.Store) {
 		want  string // labels, newest first
 		total int    // CountHistory: ignores Count and Before
 	}{
-		{"system", store.HistoryQuery{}, "y1 x2 a3 a2 x1 b1 a1", 7},
-		{"type", store.HistoryQuery{Type: "Patient"}, "a3 a2 b1 a1", 4},
-		{"other type", store.HistoryQuery{Type: "Observation"}, "y1 x2 x1", 3},
-		{"unknown type", store.HistoryQuery{Type: "Encounter"}, "", 0},
-		{"instance", store.HistoryQuery{Type: "Patient", ID: "a"}, "a3 a2 a1", 3},
-		{"unknown instance", store.HistoryQuery{Type: "Patient", ID: "x"}, "", 0},
-		{"since", store.HistoryQuery{Since: hour(4)}, "y1 x2 a3 a2", 4},
-		{"since type", store.HistoryQuery{Type: "Patient", Since: hour(5)}, "a3", 1},
-		{"since after all", store.HistoryQuery{Since: hour(8)}, "", 0},
-		{"at instant", store.HistoryQuery{AtFrom: hour(3), AtTo: hour(3).Add(time.Microsecond)}, "x1 b1 a1", 3},
-		{"at between writes", store.HistoryQuery{AtFrom: hour(2).Add(30 * time.Minute), AtTo: hour(3)}, "b1 a1", 2},
-		{"at span", store.HistoryQuery{AtFrom: hour(4), AtTo: hour(5)}, "a2 x1 b1", 3},
-		{"at span incl. delete marker", store.HistoryQuery{AtFrom: hour(6), AtTo: hour(8)}, "y1 x2 a3 b1", 4},
-		{"at from only", store.HistoryQuery{AtFrom: hour(6)}, "y1 x2 a3 b1", 4},
-		{"at to only", store.HistoryQuery{AtTo: hour(2)}, "a1", 1},
-		{"at before everything", store.HistoryQuery{AtTo: hour(1)}, "", 0},
-		{"at instance", store.HistoryQuery{Type: "Patient", ID: "a", AtFrom: hour(4), AtTo: hour(5)}, "a2", 1},
-		{"at type", store.HistoryQuery{Type: "Observation", AtFrom: hour(4), AtTo: hour(5)}, "x1", 1},
-		{"at and since", store.HistoryQuery{Since: hour(3), AtFrom: hour(4), AtTo: hour(5)}, "a2 x1", 2},
-		{"count", store.HistoryQuery{Count: 3}, "y1 x2 a3", 7},
-		{"count above total", store.HistoryQuery{Count: 100}, "y1 x2 a3 a2 x1 b1 a1", 7},
-		{"before", store.HistoryQuery{Before: seq("a3")}, "a2 x1 b1 a1", 7},
-		{"before and count", store.HistoryQuery{Before: seq("a3"), Count: 2}, "a2 x1", 7},
-		{"before type", store.HistoryQuery{Type: "Patient", Before: seq("a2")}, "b1 a1", 4},
-		{"before instance", store.HistoryQuery{Type: "Patient", ID: "a", Before: seq("a3")}, "a2 a1", 3},
-		{"before the first", store.HistoryQuery{Before: seq("a1")}, "", 7},
-		{"before at count", store.HistoryQuery{AtFrom: hour(6), AtTo: hour(8), Before: seq("x2"), Count: 1}, "a3", 4},
+		{"system", store.HistoryQuery{Access: store.AccessAll}, "y1 x2 a3 a2 x1 b1 a1", 7},
+		{"type", store.HistoryQuery{Access: store.AccessAll, Type: "Patient"}, "a3 a2 b1 a1", 4},
+		{"other type", store.HistoryQuery{Access: store.AccessAll, Type: "Observation"}, "y1 x2 x1", 3},
+		{"unknown type", store.HistoryQuery{Access: store.AccessAll, Type: "Encounter"}, "", 0},
+		{"instance", store.HistoryQuery{Access: store.AccessAll, Type: "Patient", ID: "a"}, "a3 a2 a1", 3},
+		{"unknown instance", store.HistoryQuery{Access: store.AccessAll, Type: "Patient", ID: "x"}, "", 0},
+		{"since", store.HistoryQuery{Access: store.AccessAll, Since: hour(4)}, "y1 x2 a3 a2", 4},
+		{"since type", store.HistoryQuery{Access: store.AccessAll, Type: "Patient", Since: hour(5)}, "a3", 1},
+		{"since after all", store.HistoryQuery{Access: store.AccessAll, Since: hour(8)}, "", 0},
+		{"at instant", store.HistoryQuery{Access: store.AccessAll, AtFrom: hour(3), AtTo: hour(3).Add(time.Microsecond)}, "x1 b1 a1", 3},
+		{"at between writes", store.HistoryQuery{Access: store.AccessAll, AtFrom: hour(2).Add(30 * time.Minute), AtTo: hour(3)}, "b1 a1", 2},
+		{"at span", store.HistoryQuery{Access: store.AccessAll, AtFrom: hour(4), AtTo: hour(5)}, "a2 x1 b1", 3},
+		{"at span incl. delete marker", store.HistoryQuery{Access: store.AccessAll, AtFrom: hour(6), AtTo: hour(8)}, "y1 x2 a3 b1", 4},
+		{"at from only", store.HistoryQuery{Access: store.AccessAll, AtFrom: hour(6)}, "y1 x2 a3 b1", 4},
+		{"at to only", store.HistoryQuery{Access: store.AccessAll, AtTo: hour(2)}, "a1", 1},
+		{"at before everything", store.HistoryQuery{Access: store.AccessAll, AtTo: hour(1)}, "", 0},
+		{"at instance", store.HistoryQuery{Access: store.AccessAll, Type: "Patient", ID: "a", AtFrom: hour(4), AtTo: hour(5)}, "a2", 1},
+		{"at type", store.HistoryQuery{Access: store.AccessAll, Type: "Observation", AtFrom: hour(4), AtTo: hour(5)}, "x1", 1},
+		{"at and since", store.HistoryQuery{Access: store.AccessAll, Since: hour(3), AtFrom: hour(4), AtTo: hour(5)}, "a2 x1", 2},
+		{"count", store.HistoryQuery{Access: store.AccessAll, Count: 3}, "y1 x2 a3", 7},
+		{"count above total", store.HistoryQuery{Access: store.AccessAll, Count: 100}, "y1 x2 a3 a2 x1 b1 a1", 7},
+		{"before", store.HistoryQuery{Access: store.AccessAll, Before: seq("a3")}, "a2 x1 b1 a1", 7},
+		{"before and count", store.HistoryQuery{Access: store.AccessAll, Before: seq("a3"), Count: 2}, "a2 x1", 7},
+		{"before type", store.HistoryQuery{Access: store.AccessAll, Type: "Patient", Before: seq("a2")}, "b1 a1", 4},
+		{"before instance", store.HistoryQuery{Access: store.AccessAll, Type: "Patient", ID: "a", Before: seq("a3")}, "a2 a1", 3},
+		{"before the first", store.HistoryQuery{Access: store.AccessAll, Before: seq("a1")}, "", 7},
+		{"before at count", store.HistoryQuery{Access: store.AccessAll, AtFrom: hour(6), AtTo: hour(8), Before: seq("x2"), Count: 1}, "a3", 4},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -175,7 +176,7 @@ func manyVersions(t *testing.T, s store.Store, n int) []*store.Version {
 func testHistoryManyPages(t *testing.T, s store.Store) {
 	const n = 530
 	vs := manyVersions(t, s, n)
-	inst := store.HistoryQuery{Type: "Patient", ID: "long"}
+	inst := store.HistoryQuery{Access: store.AccessAll, Type: "Patient", ID: "long"}
 	got := collect(t, s, inst)
 	if len(got) != n {
 		t.Fatalf("instance history has %d versions, want %d", len(got), n)
@@ -183,7 +184,7 @@ func testHistoryManyPages(t *testing.T, s store.Store) {
 	for i, g := range got {
 		assertVersion(t, g, *vs[n-1-i])
 	}
-	all := collect(t, s, store.HistoryQuery{})
+	all := collect(t, s, store.HistoryQuery{Access: store.AccessAll})
 	if len(all) != n+n/10 {
 		t.Errorf("system history has %d versions, want %d", len(all), n+n/10)
 	}
@@ -192,12 +193,12 @@ func testHistoryManyPages(t *testing.T, s store.Store) {
 			t.Fatalf("system history not newest first at %d: seq %d after %d", i, all[i].Seq, all[i-1].Seq)
 		}
 	}
-	if got := collect(t, s, store.HistoryQuery{Type: "Patient", Count: 250}); len(got) != 250 || got[249].VersionID != n-249 {
+	if got := collect(t, s, store.HistoryQuery{Access: store.AccessAll, Type: "Patient", Count: 250}); len(got) != 250 || got[249].VersionID != n-249 {
 		t.Errorf("count 250: %d versions", len(got))
 	}
 	// Paging with Before visits every version exactly once.
 	var paged []store.Version
-	for q := (store.HistoryQuery{Type: "Patient", Count: 77}); ; {
+	for q := (store.HistoryQuery{Access: store.AccessAll, Type: "Patient", Count: 77}); ; {
 		page := collect(t, s, q)
 		paged = append(paged, page...)
 		if len(page) < q.Count {
@@ -220,7 +221,7 @@ func testHistoryStopEarly(t *testing.T, s store.Store) {
 	for i := range 64 {
 		stopAfter := 1 + i%3*120 // first page, second page, third page
 		seen := 0
-		for _, err := range s.History(ctx, store.HistoryQuery{}) {
+		for _, err := range s.History(ctx, store.HistoryQuery{Access: store.AccessAll}) {
 			if err != nil {
 				t.Fatalf("stream %d: %v", i, err)
 			}
@@ -235,7 +236,7 @@ func testHistoryStopEarly(t *testing.T, s store.Store) {
 	if _, err := s.Read(ctx, "Patient", "long"); err != nil {
 		t.Fatalf("read after early stops: %v", err)
 	}
-	if _, err := s.CountHistory(ctx, store.HistoryQuery{}); err != nil {
+	if _, err := s.CountHistory(ctx, store.HistoryQuery{Access: store.AccessAll}); err != nil {
 		t.Fatalf("count after early stops: %v", err)
 	}
 	if err := tryPut(ctx, s, newVersion("Patient", "after", 1, base), 0); err != nil {
@@ -248,7 +249,7 @@ func testHistoryCanceled(t *testing.T, s store.Store) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	var errs int
-	for _, err := range s.History(ctx, store.HistoryQuery{}) {
+	for _, err := range s.History(ctx, store.HistoryQuery{Access: store.AccessAll}) {
 		if err == nil {
 			t.Fatal("history with a canceled context yielded a version")
 		}
@@ -257,7 +258,7 @@ func testHistoryCanceled(t *testing.T, s store.Store) {
 	if errs != 1 {
 		t.Errorf("history with a canceled context yielded %d errors, want 1", errs)
 	}
-	if _, err := s.CountHistory(ctx, store.HistoryQuery{}); err == nil {
+	if _, err := s.CountHistory(ctx, store.HistoryQuery{Access: store.AccessAll}); err == nil {
 		t.Error("count history with a canceled context succeeded")
 	}
 }

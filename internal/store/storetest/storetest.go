@@ -264,7 +264,7 @@ func testWriterAndPatientKey(t *testing.T, s store.Store) {
 	assertVersion(t, got, *v1)
 	want := []*store.Version{v3, v2, v1}
 	i := 0
-	for h, err := range s.History(t.Context(), store.HistoryQuery{}) {
+	for h, err := range s.History(t.Context(), store.HistoryQuery{Access: store.AccessAll}) {
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -28,7 +28,7 @@ func testPutConflictOnCreate(t *testing.T, s store.Store) {
 	again.Body = []byte(`{"resourceType":"Patient","id":"a","other":true}`)
 	assertKind(t, tryPut(t.Context(), s, again, 0), outcome.Conflict)
 	assertVersion(t, mustRead(t, s, "Patient", "a"), *v1)
-	assertHistoryLen(t, s, store.HistoryQuery{}, 1)
+	assertHistoryLen(t, s, store.HistoryQuery{Access: store.AccessAll}, 1)
 }
 
 func testPutConflictOnUpdate(t *testing.T, s store.Store) {
@@ -49,7 +49,7 @@ func testPutConflictOnUpdate(t *testing.T, s store.Store) {
 	assertKind(t, err, outcome.NotFound)
 	_, err = s.Read(ctx, "Patient", "nope")
 	assertKind(t, err, outcome.NotFound)
-	assertHistoryLen(t, s, store.HistoryQuery{}, 2)
+	assertHistoryLen(t, s, store.HistoryQuery{Access: store.AccessAll}, 2)
 }
 
 // testPutConflictLeavesTxUsable: a losing Put writes nothing, and the rest
@@ -68,7 +68,7 @@ func testPutConflictLeavesTxUsable(t *testing.T, s store.Store) {
 		t.Fatalf("write: %v", err)
 	}
 	assertVersion(t, mustRead(t, s, "Patient", "b"), *b)
-	assertHistoryLen(t, s, store.HistoryQuery{}, 2)
+	assertHistoryLen(t, s, store.HistoryQuery{Access: store.AccessAll}, 2)
 }
 
 func testPutRejectsMalformed(t *testing.T, s store.Store) {
@@ -86,7 +86,7 @@ func testPutRejectsMalformed(t *testing.T, s store.Store) {
 			t.Errorf("%s: put = %v, want a non-conflict error", name, err)
 		}
 	}
-	assertHistoryLen(t, s, store.HistoryQuery{}, 1)
+	assertHistoryLen(t, s, store.HistoryQuery{Access: store.AccessAll}, 1)
 }
 
 func testTxSeesOwnWrites(t *testing.T, s store.Store) {
@@ -153,7 +153,7 @@ func assertRolledBack(t *testing.T, s store.Store, old, gone *store.Version) {
 	}
 	assertVersion(t, mustRead(t, s, "Patient", "old"), *old)
 	assertVersion(t, mustRead(t, s, "Patient", "gone"), *gone)
-	assertHistoryLen(t, s, store.HistoryQuery{}, 2)
+	assertHistoryLen(t, s, store.HistoryQuery{Access: store.AccessAll}, 2)
 	// The store still takes writes afterwards.
 	put(t, s, newVersion("Patient", "new1", 1, base), 0)
 }

@@ -60,6 +60,9 @@ type builder struct {
 	args    []any
 	access  store.Access
 	aliases int
+	// bound is how many arguments the statement binds before this
+	// builder's: its placeholders are numbered after them.
+	bound int
 }
 
 // Binder binds an argument and returns its placeholder.
@@ -71,7 +74,7 @@ func (b *builder) Arg(v any) string { return b.arg(v) }
 // arg binds v and returns its placeholder.
 func (b *builder) arg(v any) string {
 	b.args = append(b.args, v)
-	return b.d.Param(len(b.args))
+	return b.d.Param(b.bound + len(b.args))
 }
 
 // num binds a decimal.
