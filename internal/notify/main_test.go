@@ -346,7 +346,7 @@ func (m *mailServer) session(conn net.Conn) {
 		case strings.HasPrefix(cmd, "EHLO"), strings.HasPrefix(cmd, "HELO"):
 			reply("250-fake.test\r\n250 8BITMIME")
 		case strings.HasPrefix(cmd, "MAIL FROM:"):
-			msg = mailMessage{From: strings.TrimSpace(line[10:])}
+			msg = mailMessage{From: strings.Fields(line[10:])[0]}
 			reply("250 OK")
 		case strings.HasPrefix(cmd, "RCPT TO:"):
 			m.mu.Lock()
@@ -391,4 +391,3 @@ func (m *mailServer) received() []mailMessage {
 	defer m.mu.Unlock()
 	return slices.Clone(m.msgs)
 }
-
