@@ -246,3 +246,28 @@ func TestTwoWorkersDeliverOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestPeriodicSweep: without a Kick, river's periodic job finds pending
+// notices; and a notice left in-progress without a job (its queue lost)
+// is enqueued again once stale.
+func TestPeriodicSweep(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		p := e.patient(person{mobile: mobile, chosen: []string{"sms"}})
+		pending := e.notice(p)
+		lost := e.notice(p)
+		n := e.read("Communication", lost)
+		n["status"] = "in-progress"
+		if _, _, err := e.svc.Update(t.Context(), operator, "Communication", lost, n, 1); err != nil {
+			t.Fatal(err)
+		}
+		e.worker(func(c *notify.Config) { c.Stale = time.Second })
+		for _, id := range []string{pending, lost} {
+			if c := e.await(id, 15*time.Second); c["status"] != "completed" {
+				t.Errorf("Communication/%s %v, want completed", id, c["status"])
+			}
+		}
+		if msgs, _ := e.sms.received(); len(msgs) != 2 {
+			t.Errorf("%d SMS, want 2", len(msgs))
+		}
+	})
+}

@@ -91,6 +91,7 @@ func (e *env) worker(tweak func(*notify.Config)) *notify.Worker {
 		FetchPoll: 50 * time.Millisecond,
 		Backoff:   testBackoff,
 	}
+	notify.ForTests(&cfg)
 	if tweak != nil {
 		tweak(&cfg)
 	}

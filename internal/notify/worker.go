@@ -55,6 +55,10 @@ type Config struct {
 	Workers int
 	Logger  *slog.Logger
 	Now     func() time.Time
+
+	// testOnly sets river's TestOnly (export_test.go): its maintenance
+	// services, the periodic jobs among them, start without a random delay.
+	testOnly bool
 }
 
 // Worker is the delivery side of the outbox: a river periodic job finds
@@ -71,9 +75,10 @@ type Worker struct {
 	queue    jobs
 	close    func()
 
-	kick chan struct{}
-	done chan struct{}
-	wg   sync.WaitGroup
+	kick    chan struct{}
+	stop    context.CancelFunc // ends Kick's loop and its sweep
+	wg      sync.WaitGroup
+	started bool
 }
 
 // caller is who the worker reads and writes as: the platform itself.
@@ -84,7 +89,7 @@ var caller = resource.Caller{Writer: "ehealth-notify"}
 func New(ctx context.Context, svc Records, cfg Config) (*Worker, error) {
 	cfg = withDefaults(cfg)
 	w := &Worker{svc: svc, cfg: cfg, log: cfg.Logger, channels: map[string]Channel{ChannelApp: App{}},
-		kick: make(chan struct{}, 1), done: make(chan struct{})}
+		kick: make(chan struct{}, 1), stop: func() {}}
 	for _, c := range cfg.Channels {
 		w.channels[c.Name()] = c
 	}
@@ -103,6 +108,7 @@ func New(ctx context.Context, svc Records, cfg Config) (*Worker, error) {
 		FetchPollInterval: cfg.FetchPoll,
 		FetchCooldown:     min(cfg.FetchPoll, 100*time.Millisecond),
 		JobTimeout:        2 * time.Minute,
+		TestOnly:          cfg.testOnly,
 		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(cfg.Poll), func() (river.JobArgs, *river.InsertOpts) {
 				return sweepArgs{}, nil
@@ -152,17 +158,24 @@ func (w *Worker) Start(ctx context.Context) error {
 	if err := w.queue.Start(ctx); err != nil {
 		return fmt.Errorf("notify: start queue: %w", err)
 	}
+	w.started = true
+	kctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	w.stop = cancel
 	w.wg.Add(1)
-	go w.kicks(context.WithoutCancel(ctx))
+	go w.kicks(kctx)
 	return nil
 }
 
 // Stop stops taking jobs, waits for the deliveries running (until ctx
-// ends) and closes the queue's database.
+// ends) and closes the queue's database. Call it once, after Start or
+// instead of it.
 func (w *Worker) Stop(ctx context.Context) error {
-	close(w.done)
+	w.stop()
 	w.wg.Wait()
-	err := w.queue.Stop(ctx)
+	var err error
+	if w.started {
+		err = w.queue.Stop(ctx)
+	}
 	w.close()
 	if err != nil {
 		return fmt.Errorf("notify: stop queue: %w", err)
@@ -185,10 +198,10 @@ func (w *Worker) kicks(ctx context.Context) {
 	defer w.wg.Done()
 	for {
 		select {
-		case <-w.done:
+		case <-ctx.Done():
 			return
 		case <-w.kick:
-			if err := w.sweep(ctx, false); err != nil {
+			if err := w.sweep(ctx, false); err != nil && ctx.Err() == nil {
 				w.log.Error("notify: sweep on kick", "err", err)
 			}
 		}
