@@ -35,7 +35,7 @@ var allowed = map[string][]string{
 	"registry":    {"auth/scope", "auth/token", "fhir", "identity", "outcome", "resource", "search", "store"},
 	"platform":    {"conformance", "consent", "notify", "registry", "resource", "search", "store", "terminology", "validate"},
 	"consent":     {"auth/scope", "notify", "outcome", "resource", "store"},
-	"notify":      {"outcome", "resource", "store"},
+	"notify":      {"auth/scope", "outcome", "resource", "store"}, // auth/scope: the scopes of $notice-channels callers, as registry checks its own
 	"audit":       {"auth/token", "fhir", "outcome", "store"},
 	"ops":         {},
 	"bench":       {},
