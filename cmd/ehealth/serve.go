@@ -19,6 +19,7 @@ import (
 	"github.com/ehealthplus/ehealth/internal/auth/oauth"
 	"github.com/ehealthplus/ehealth/internal/auth/token"
 	"github.com/ehealthplus/ehealth/internal/consent"
+	"github.com/ehealthplus/ehealth/internal/notify"
 	"github.com/ehealthplus/ehealth/internal/ops"
 	"github.com/ehealthplus/ehealth/internal/platform"
 	"github.com/ehealthplus/ehealth/internal/rest"
@@ -45,6 +46,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&pol.CareAfter, "care-after", consent.DefaultCareAfter, "how long a care relationship outlives the encounter or episode that made it")
 	fs.DurationVar(&pol.RelationshipExpiry, "relationship-expiry", consent.DefaultRelationshipExpiry, "how long a care relationship registered at the clinic lasts")
 	fs.DurationVar(&pol.SharingValidity, "sharing-validity", 0, "how long a sharing consent given without an end date lasts (0: indefinitely)")
+	nf := addNoticeFlags(fs)
 	allowExplain := fs.Bool("allow-explain", false, "answer _explain=true on searches with the SQL and its plan (an operator's diagnostic; off in production)")
 	var lc login.Config
 	var up login.Upstream
@@ -84,6 +86,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer stk.Audit.Close(context.Background())
 	go purgeExpired(ctx, p.Store, purgeEvery, log)
+	stopNotices, err := startNotices(ctx, p, *db, nf, log)
+	if err != nil {
+		return fmt.Errorf("notices: %w", err)
+	}
+	defer stopNotices()
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -173,8 +180,8 @@ func newStack(p *platform.Platform, cfg stackConfig, log *slog.Logger) (*stack, 
 	if err != nil {
 		return nil, err
 	}
-	api := rest.New(p.Service, rest.Config{Audit: auditor, BaseURL: cfg.BaseURL, MaxBodyBytes: cfg.MaxBody, Version: version, Operations: rest.OperationSet{p.Terminology, p.Registry, p.ConsentOps},
-		AllowExplain: cfg.AllowExplain, Tokens: tokens, Active: active, Access: p.AccessFor}, log)
+	api := rest.New(p.Service, rest.Config{Audit: auditor, BaseURL: cfg.BaseURL, MaxBodyBytes: cfg.MaxBody, Version: version, Operations: rest.OperationSet{p.Terminology, p.Registry, p.ConsentOps, notify.NewChoices(p.Service)},
+		AllowExplain: cfg.AllowExplain, Tokens: tokens, Active: active, Access: p.AccessFor, Notified: p.Store}, log)
 	// Browser apps of the registered origins call the FHIR API across
 	// origins, as they call the token endpoint.
 	handler := ops.Handler(withAuthorizationServer(authz.CORS(api.Handler()), authz.Handler()), p.Service, log)
