@@ -26,6 +26,10 @@ type Caller struct {
 	// Grants is what the caller's access token allows (authz.go); nil for
 	// the platform's own code and the operator, which may do anything.
 	Grants *Grants
+	// Who is the person or system the access token names (zero for the
+	// platform's own code): for operations that decide by who is asking,
+	// not only by scopes — a citizen's own access history, an SDM's.
+	Who Who
 }
 
 // access is the caller's access predicate.

@@ -87,7 +87,7 @@ func (a *API) caller(r *http.Request) resource.Caller {
 		return resource.Caller{Writer: "unauthenticated", Grants: &resource.Grants{}}
 	}
 	if claims.Operator {
-		return resource.Caller{Writer: "operator"}
+		return resource.Caller{Writer: "operator", Who: resource.Who{Operator: true}}
 	}
 	patient := claims.Patient
 	if patient == "" {
@@ -97,9 +97,10 @@ func (a *API) caller(r *http.Request) resource.Caller {
 	if claims.Org != "" {
 		writer = claims.Org
 	}
+	who := resource.Who{FHIRUser: claims.FHIRUser, Org: claims.Org, Patient: claims.Patient}
 	access := store.Access{}
 	if a.cfg.Access != nil {
-		access = a.cfg.Access(resource.Who{FHIRUser: claims.FHIRUser, Org: claims.Org, Patient: claims.Patient})
+		access = a.cfg.Access(who)
 	}
-	return resource.Caller{Writer: writer, Access: &access, Grants: &resource.Grants{Scopes: claims.Scope, Patient: patient}}
+	return resource.Caller{Writer: writer, Access: &access, Grants: &resource.Grants{Scopes: claims.Scope, Patient: patient}, Who: who}
 }
