@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ehealthplus/ehealth/internal/audit"
+	auditjournal "github.com/ehealthplus/ehealth/internal/audit/journal"
 	"github.com/ehealthplus/ehealth/internal/auth/login"
 	"github.com/ehealthplus/ehealth/internal/auth/oauth"
 	"github.com/ehealthplus/ehealth/internal/auth/token"
@@ -180,8 +181,11 @@ func newStack(p *platform.Platform, cfg stackConfig, log *slog.Logger) (*stack, 
 	if err != nil {
 		return nil, err
 	}
-	api := rest.New(p.Service, rest.Config{Audit: auditor, BaseURL: cfg.BaseURL, MaxBodyBytes: cfg.MaxBody, Version: version, Operations: rest.OperationSet{p.Terminology, p.Registry, p.ConsentOps, notify.NewChoices(p.Service)},
-		AllowExplain: cfg.AllowExplain, Tokens: tokens, Active: active, Access: p.AccessFor, Notified: p.Store}, log)
+	// The journal serves the AuditEvents the server recorded, the
+	// citizen's access history and access reports.
+	journalSvc := auditjournal.New(p.Store, p.Service, p.Registry)
+	api := rest.New(p.Service, rest.Config{Audit: auditor, BaseURL: cfg.BaseURL, MaxBodyBytes: cfg.MaxBody, Version: version, Operations: rest.OperationSet{p.Terminology, p.Registry, p.ConsentOps, notify.NewChoices(p.Service), journalSvc},
+		AllowExplain: cfg.AllowExplain, Tokens: tokens, Active: active, Access: p.AccessFor, Notified: p.Store, Journal: journalSvc}, log)
 	// Browser apps of the registered origins call the FHIR API across
 	// origins, as they call the token endpoint.
 	handler := ops.Handler(withAuthorizationServer(authz.CORS(api.Handler()), authz.Handler()), p.Service, log)

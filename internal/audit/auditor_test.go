@@ -264,7 +264,7 @@ func TestReadForPatient(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res["id"] != fmt.Sprint(entries[0].Seq) || get(res, "meta", "lastUpdated") != entries[0].Time.Format(instant) ||
+		if res["id"] != fmt.Sprintf("j-%d", entries[0].Seq) || get(res, "meta", "versionId") != "1" || get(res, "meta", "lastUpdated") != entries[0].Time.Format(instant) ||
 			len(fhir.Validate(res, fhir.ValidateOptions{})) > 0 {
 			t.Errorf("served AuditEvent %s", body)
 		}

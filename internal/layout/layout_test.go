@@ -37,9 +37,14 @@ var allowed = map[string][]string{
 	"consent":     {"auth/scope", "notify", "outcome", "resource", "store"},
 	"notify":      {"auth/scope", "outcome", "resource", "store"}, // auth/scope: the scopes of $notice-channels callers, as registry checks its own
 	"audit":       {"auth/token", "fhir", "outcome", "store"},
-	"ops":         {},
-	"bench":       {},
-	"layout":      {},
+	// The journal served to the people it concerns decides by who asks:
+	// a citizen's keys and SDMs come from the registry, names and the
+	// reported access's Task through the resource service, the notice
+	// from notify; date parameters are read as search reads them.
+	"audit/journal": {"auth/scope", "fhir", "notify", "outcome", "registry", "resource", "search", "store"},
+	"ops":           {},
+	"bench":         {},
+	"layout":        {},
 }
 
 func TestDependencyRules(t *testing.T) {

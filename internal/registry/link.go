@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"slices"
 
 	"github.com/ehealthplus/ehealth/internal/auth/scope"
 	"github.com/ehealthplus/ehealth/internal/outcome"
@@ -110,26 +111,30 @@ func (r *Registry) masterFor(ctx context.Context, local map[string]any) (found, 
 }
 
 // Compartments returns the patient keys of a citizen's record: the master
-// Patient id and the ids of the providers' records linked to it. Until the
-// store files a linked record's resources under the master (see the
-// package's notes), an access predicate for the citizen lists all of
-// these (store.Access.Patients) so their deposits show in their record.
+// Patient id, the ids of the providers' records linked to it, and the ids
+// of the records merged into it (a "replaces" link answered by
+// "replaced-by"). A merge re-points the source's resources to the target
+// but not what records what happened — Provenance, and the audit journal's
+// entries, which keep the key they were written under — so whoever reads
+// a citizen's history reads all of these keys together.
 func (r *Registry) Compartments(ctx context.Context, masterID string) ([]string, error) {
 	p, err := r.read(ctx, "Patient", masterID)
 	if err != nil {
 		return nil, err
 	}
 	out := []string{masterID}
-	for _, id := range linked(p.res, "seealso") {
-		local, err := r.read(ctx, "Patient", id)
-		if outcome.Is(err, outcome.NotFound) || outcome.Is(err, outcome.Gone) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if linkTo(local.res, masterID) == "refer" {
-			out = append(out, id)
+	for _, back := range []struct{ there, here string }{{"seealso", "refer"}, {"replaces", "replaced-by"}} {
+		for _, id := range linked(p.res, back.there) {
+			other, err := r.read(ctx, "Patient", id)
+			if outcome.Is(err, outcome.NotFound) || outcome.Is(err, outcome.Gone) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			if linkTo(other.res, masterID) == back.here && !slices.Contains(out, id) {
+				out = append(out, id)
+			}
 		}
 	}
 	return out, nil

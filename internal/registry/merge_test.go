@@ -3,6 +3,7 @@ package registry_test
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"testing"
 
 	"github.com/ehealthplus/ehealth/internal/identity"
@@ -105,6 +106,11 @@ func TestMergeUnmerge(t *testing.T) {
 			t.Errorf("the HKID matches %+v", got)
 		}
 		e.do("POST", "/fhir/Patient/$merge", mergeBody(source, target), "").must(t, 422)
+		// The merged record's key is one of the target's: its audit
+		// entries stay filed under it, and the citizen's history reads them.
+		if keys, err := e.reg.Compartments(t.Context(), target); err != nil || !sameSet(keys, []string{target, local, source}) {
+			t.Errorf("Compartments(target) after merge = %v %v", keys, err)
+		}
 
 		r = e.do("POST", "/fhir/Patient/$unmerge", mergeBody(source, target), "").must(t, 200)
 		if o := e.read("Observation", obs); refOf(o["subject"]) != "Patient/"+source || o["meta"].(map[string]any)["versionId"] != "3" {
@@ -129,6 +135,9 @@ func TestMergeUnmerge(t *testing.T) {
 			t.Errorf("unmerge provenance: %v", got)
 		}
 		e.do("POST", "/fhir/Patient/$unmerge", mergeBody(source, target), "").must(t, 422)
+		if keys, err := e.reg.Compartments(t.Context(), target); err != nil || !sameSet(keys, []string{target}) {
+			t.Errorf("Compartments(target) after unmerge = %v %v", keys, err)
+		}
 
 		// Merged again, and the target corrected after the merge: the
 		// unmerge keeps the correction and takes out only the merge's edits.
@@ -151,4 +160,12 @@ func TestMergeUnmerge(t *testing.T) {
 			t.Errorf("observation after the second unmerge: %v", o["subject"])
 		}
 	})
+}
+
+// sameSet reports whether a and b hold the same strings, in any order.
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }

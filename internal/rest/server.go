@@ -39,6 +39,9 @@ type Config struct {
 	Version string
 	// Operations runs the operations beyond the core interactions (nil: none).
 	Operations Operations
+	// Journal, when set, serves AuditEvent reads and searches from the audit
+	// journal (journal.go); without it AuditEvents are ordinary resources.
+	Journal Journal
 	// AllowExplain offers _explain=true on searches: the Bundle then carries
 	// the store's SQL and query plan (never values) in an OperationOutcome
 	// entry. An operator's tuning tool, off by default; off, _explain is an
@@ -89,5 +92,5 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("DELETE /fhir/{type}/{id}", a.delete)
 	mux.HandleFunc("PATCH /fhir/{type}/{id}", a.patch)
 	mux.HandleFunc("/fhir/", a.notFound)
-	return a.middleware(a.authenticate(mux))
+	return a.middleware(a.authenticate(a.journal(mux)))
 }
