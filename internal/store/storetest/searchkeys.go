@@ -196,7 +196,7 @@ func testSearchPrivate(t *testing.T, s store.Store) {
 	writer := store.Access{Patients: half.Patients, NonPatient: true, Writers: []string{"test"}}
 	p1p2 := store.Access{Patients: []string{"p1", "p2", store.RestrictedKey("p1"), store.RestrictedKey("p2")}}
 	for _, tc := range []struct {
-		access              store.Access
+		access               store.Access
 		query, patient, want string
 	}{
 		{half, "", "", ""},
