@@ -261,19 +261,24 @@ func TestRestrictionConsent(t *testing.T) {
 }
 
 // TestRestrictionInOneTransaction: a restriction written in a transaction
-// Bundle applies to the deposits after it in the same transaction.
+// Bundle applies to the deposits after it in the same transaction (the
+// restrictions the transaction read before are read again).
 func TestRestrictionInOneTransaction(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.Name, func(t *testing.T) {
 			s := keyedServer(t, b.Open(t))
 			s.do("PUT", "/fhir/Patient/p1", `{"resourceType":"Patient","id":"p1"}`).must(t, http.StatusCreated)
-			s.do("PUT", "/fhir/Observation/before", observation("before", "p1", "29463-7")).must(t, http.StatusCreated) // caches nothing across transactions
+			s.do("PUT", "/fhir/Observation/before", observation("before", "p1", "29463-7")).must(t, http.StatusCreated)
 			bundle := `{"resourceType":"Bundle","type":"transaction","entry":[
+ {"resource":` + observation("first", "p1", "29463-7") + `,"request":{"method":"PUT","url":"Observation/first"}},
  {"resource":` + restrictionConsent + `,"request":{"method":"PUT","url":"Consent/restrict-1"}},
  {"resource":` + observation("in-tx", "p1", "29463-7") + `,"request":{"method":"PUT","url":"Observation/in-tx"}}]}`
 			s.do("POST", "/fhir", bundle).must(t, http.StatusOK)
 			if got := keyOf(t, s, "Observation", "in-tx"); got != store.RestrictedKey("p1") {
 				t.Errorf("deposited with the restriction, in-tx is filed under %q", got)
+			}
+			if got := keyOf(t, s, "Observation", "first"); got != "p1" {
+				t.Errorf("deposited before the restriction in its transaction, first is filed under %q", got)
 			}
 			if got := keyOf(t, s, "Observation", "before"); got != "p1" {
 				t.Errorf("deposited before the restriction, before is filed under %q (relabelling is the consent operation's)", got)
