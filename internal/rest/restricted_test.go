@@ -148,6 +148,16 @@ func TestRestrictedRecords(t *testing.T) {
 
 func sorted(s []string) []string { slices.Sort(s); return s }
 
+// deposit creates body (its id dropped) with POST as auth, as a token
+// creates, and returns the id the server gave it.
+func deposit(t *testing.T, s *server, auth, body string) string {
+	t.Helper()
+	res := obj(t, body)
+	delete(res, "id")
+	r := s.do("POST", "/fhir/"+res["resourceType"].(string), res, "Authorization", auth).must(t, http.StatusCreated)
+	return r.body["id"].(string)
+}
+
 // checkRestrictedPaths checks every read path shows p1's restricted
 // Observations (r1 labelled R, r2 labelled PSY) to auth exactly when sees;
 // a hidden one answers as hidden, the answer for one that never existed.
@@ -221,39 +231,38 @@ func TestRestrictionConsent(t *testing.T) {
 			}
 			s.do("PUT", "/fhir/Consent/restrict-1", restrictionConsent).must(t, http.StatusCreated)
 			lab := "Bearer " + s.issue(token.Claims{Subject: "lis", ClientID: "lis", Org: "Organization/lab", Scope: scope.MustParse("system/*.cruds")})
-			s.do("PUT", "/fhir/Observation/w1", observation("w1", "p1", "29463-7"), "Authorization", lab).must(t, http.StatusCreated)
-			r := s.do("POST", "/fhir/Observation", strings.Replace(observation("x", "p1", "29463-7"), `"id":"x",`, "", 1), "Authorization", lab).must(t, http.StatusCreated)
-			w2 := r.body["id"].(string)
-			s.do("PUT", "/fhir/Observation/bp", observation("bp", "p1", "8480-6"), "Authorization", lab).must(t, http.StatusCreated)
-			s.do("PUT", "/fhir/Observation/w3", observation("w3", "p2", "29463-7"), "Authorization", lab).must(t, http.StatusCreated)
-			for id, want := range map[string]string{"w1": store.RestrictedKey("p1"), w2: store.RestrictedKey("p1"), "bp": "p1", "w3": "p2"} {
+			w1 := deposit(t, s, lab, observation("w1", "p1", "29463-7"))
+			w2 := deposit(t, s, lab, observation("w2", "p1", "29463-7"))
+			bp := deposit(t, s, lab, observation("bp", "p1", "8480-6"))
+			w3 := deposit(t, s, lab, observation("w3", "p2", "29463-7"))
+			for id, want := range map[string]string{w1: store.RestrictedKey("p1"), w2: store.RestrictedKey("p1"), bp: "p1", w3: "p2"} {
 				if got := keyOf(t, s, "Observation", id); got != want {
 					t.Errorf("Observation/%s is filed under %q, want %q", id, got, want)
 				}
 			}
 			// The label is in the stored resource and its index.
-			r = s.do("GET", "/fhir/Observation/w1", nil).must(t, http.StatusOK)
+			r := s.do("GET", "/fhir/Observation/"+w1, nil).must(t, http.StatusOK)
 			if !strings.Contains(string(r.raw), `"code":"R"`) {
 				t.Errorf("w1 was not labelled: %s", r.raw)
 			}
 			r = s.do("GET", "/fhir/Observation?_security="+restrictedR, nil).must(t, http.StatusOK)
-			if got := sorted(ids(r, "match")); !slices.Equal(got, sorted([]string{"Observation/w1", "Observation/" + w2})) {
+			if got := sorted(ids(r, "match")); !slices.Equal(got, sorted([]string{"Observation/" + w1, "Observation/" + w2})) {
 				t.Errorf("_security=R finds %v", got)
 			}
 			// An update that drops the label gets it back while the
 			// restriction holds.
-			s.do("PUT", "/fhir/Observation/w1", observation("w1", "p1", "29463-7"), "Authorization", lab).must(t, http.StatusOK)
-			if got := keyOf(t, s, "Observation", "w1"); got != store.RestrictedKey("p1") {
+			s.do("PUT", "/fhir/Observation/"+w1, observation(w1, "p1", "29463-7"), "Authorization", lab).must(t, http.StatusOK)
+			if got := keyOf(t, s, "Observation", w1); got != store.RestrictedKey("p1") {
 				t.Errorf("w1 updated without its label is filed under %q", got)
 			}
 			citizen := "Bearer " + s.issue(token.Claims{Subject: "p1", ClientID: "app", FHIRUser: "Patient/p1", Scope: scope.MustParse("user/*.rs")})
-			s.do("GET", "/fhir/Observation/w1", nil, "Authorization", citizen).must(t, http.StatusNotFound)
-			s.do("GET", "/fhir/Observation/bp", nil, "Authorization", citizen).must(t, http.StatusOK)
+			s.do("GET", "/fhir/Observation/"+w1, nil, "Authorization", citizen).must(t, http.StatusNotFound)
+			s.do("GET", "/fhir/Observation/"+bp, nil, "Authorization", citizen).must(t, http.StatusOK)
 
 			// Withdrawn, the restriction no longer labels new deposits.
 			s.do("PUT", "/fhir/Consent/restrict-1", strings.Replace(restrictionConsent, `"status":"active"`, `"status":"inactive"`, 1)).must(t, http.StatusOK)
-			s.do("PUT", "/fhir/Observation/w4", observation("w4", "p1", "29463-7"), "Authorization", lab).must(t, http.StatusCreated)
-			if got := keyOf(t, s, "Observation", "w4"); got != "p1" {
+			w4 := deposit(t, s, lab, observation("w4", "p1", "29463-7"))
+			if got := keyOf(t, s, "Observation", w4); got != "p1" {
 				t.Errorf("deposited after the restriction ended, w4 is filed under %q", got)
 			}
 		})
@@ -341,20 +350,21 @@ func TestPrivateRecords(t *testing.T) {
 				}
 				return `{"resourceType":"Binary","id":"` + id + `","contentType":"text/plain","data":"aGVsbG8="` + sc + `}`
 			}
-			for id, context := range map[string]string{"b-patient": "Patient/p1", "b-obs": "Observation/o1", "b-restricted": "Observation/r1",
+			refs := map[string]string{} // the test's names of the lab's deposits → their references
+			for name, context := range map[string]string{"b-patient": "Patient/p1", "b-obs": "Observation/o1", "b-restricted": "Observation/r1",
 				"b-none": "", "b-org": "Organization/org", "b-missing": "Observation/nope"} {
-				s.do("PUT", "/fhir/Binary/"+id, binary(id, context), "Authorization", lab).must(t, http.StatusCreated)
+				refs[name] = "Binary/" + deposit(t, s, lab, binary(name, context))
 			}
-			s.do("PUT", "/fhir/Appointment/ap", `{"resourceType":"Appointment","id":"ap","status":"booked","start":"2024-05-01T09:00:00Z","end":"2024-05-01T09:30:00Z","participant":[
- {"actor":{"reference":"Patient/p1"},"status":"accepted"},{"actor":{"reference":"Patient/p2"},"status":"accepted"}]}`, "Authorization", lab).must(t, http.StatusCreated)
-			s.do("PUT", "/fhir/Appointment/ap1", `{"resourceType":"Appointment","id":"ap1","status":"booked","start":"2024-05-01T09:00:00Z","end":"2024-05-01T09:30:00Z","participant":[
- {"actor":{"reference":"Patient/p1"},"status":"accepted"},{"actor":{"reference":"Patient/p1"},"status":"accepted"}]}`, "Authorization", lab).must(t, http.StatusCreated)
-			for ref, want := range map[string]string{"Binary/b-patient": "p1", "Binary/b-obs": "p1", "Binary/b-restricted": store.RestrictedKey("p1"),
-				"Binary/b-none": store.PrivateKey(""), "Binary/b-org": store.PrivateKey(""), "Binary/b-missing": store.PrivateKey(""),
-				"Appointment/ap": store.PrivateKey("p1"), "Appointment/ap1": "p1"} {
-				typ, id, _ := strings.Cut(ref, "/")
+			refs["ap"] = "Appointment/" + deposit(t, s, lab, `{"resourceType":"Appointment","status":"booked","start":"2024-05-01T09:00:00Z","end":"2024-05-01T09:30:00Z","participant":[
+ {"actor":{"reference":"Patient/p1"},"status":"accepted"},{"actor":{"reference":"Patient/p2"},"status":"accepted"}]}`)
+			refs["ap1"] = "Appointment/" + deposit(t, s, lab, `{"resourceType":"Appointment","status":"booked","start":"2024-05-01T09:00:00Z","end":"2024-05-01T09:30:00Z","participant":[
+ {"actor":{"reference":"Patient/p1"},"status":"accepted"},{"actor":{"reference":"Patient/p1"},"status":"accepted"}]}`)
+			for name, want := range map[string]string{"b-patient": "p1", "b-obs": "p1", "b-restricted": store.RestrictedKey("p1"),
+				"b-none": store.PrivateKey(""), "b-org": store.PrivateKey(""), "b-missing": store.PrivateKey(""),
+				"ap": store.PrivateKey("p1"), "ap1": "p1"} {
+				typ, id, _ := strings.Cut(refs[name], "/")
 				if got := keyOf(t, s, typ, id); got != want {
-					t.Errorf("%s is filed under %q, want %q", ref, got, want)
+					t.Errorf("%s (%s) is filed under %q, want %q", name, refs[name], got, want)
 				}
 			}
 			citizen := func(p string) string {
@@ -365,26 +375,26 @@ func TestPrivateRecords(t *testing.T) {
 				who, auth string
 				sees      []string
 			}{
-				{"p1", citizen("p1"), []string{"Binary/b-patient", "Binary/b-obs", "Appointment/ap1"}},
+				{"p1", citizen("p1"), []string{"b-patient", "b-obs", "ap1"}},
 				{"p2", citizen("p2"), nil},
-				{"p1 with restricted", open, []string{"Binary/b-patient", "Binary/b-obs", "Binary/b-restricted", "Appointment/ap1"}},
-				{"the writer", lab, []string{"Binary/b-patient", "Binary/b-obs", "Binary/b-restricted", "Binary/b-none", "Binary/b-org", "Binary/b-missing", "Appointment/ap", "Appointment/ap1"}},
+				{"p1 with restricted", open, []string{"b-patient", "b-obs", "b-restricted", "ap1"}},
+				{"the writer", lab, []string{"b-patient", "b-obs", "b-restricted", "b-none", "b-org", "b-missing", "ap", "ap1"}},
 				{"another provider", other, nil},
-				{"the operator", "Bearer " + s.bearer, []string{"Binary/b-patient", "Binary/b-obs", "Binary/b-restricted", "Binary/b-none", "Binary/b-org", "Binary/b-missing", "Appointment/ap", "Appointment/ap1"}},
+				{"the operator", "Bearer " + s.bearer, []string{"b-patient", "b-obs", "b-restricted", "b-none", "b-org", "b-missing", "ap", "ap1"}},
 			} {
-				for _, ref := range []string{"Binary/b-patient", "Binary/b-obs", "Binary/b-restricted", "Binary/b-none", "Binary/b-org", "Binary/b-missing", "Appointment/ap", "Appointment/ap1"} {
+				for _, name := range []string{"b-patient", "b-obs", "b-restricted", "b-none", "b-org", "b-missing", "ap", "ap1"} {
 					want := http.StatusNotFound
-					if slices.Contains(tc.sees, ref) {
+					if slices.Contains(tc.sees, name) {
 						want = http.StatusOK
 					}
-					if r := s.do("GET", "/fhir/"+ref, nil, "Authorization", tc.auth); r.status != want {
-						t.Errorf("%s reads %s: %d, want %d", tc.who, ref, r.status, want)
+					if r := s.do("GET", "/fhir/"+refs[name], nil, "Authorization", tc.auth); r.status != want {
+						t.Errorf("%s reads %s (%s): %d, want %d", tc.who, name, refs[name], r.status, want)
 					}
 				}
 				r := s.do("GET", "/fhir/Appointment?actor=Patient/p2", nil, "Authorization", tc.auth).must(t, http.StatusOK)
 				want := []string(nil)
-				if slices.Contains(tc.sees, "Appointment/ap") {
-					want = []string{"Appointment/ap"}
+				if slices.Contains(tc.sees, "ap") {
+					want = []string{refs["ap"]}
 				}
 				if got := ids(r, "match"); !slices.Equal(got, want) {
 					t.Errorf("%s: Appointment?actor=Patient/p2 = %v, want %v", tc.who, got, want)
@@ -394,20 +404,20 @@ func TestPrivateRecords(t *testing.T) {
 			// patient's compartment; a search naming the first patient finds
 			// a two-patient Observation for its writer and the operator only.
 			r := s.do("GET", "/fhir/Patient/p1/Appointment", nil).must(t, http.StatusOK)
-			if got := sorted(ids(r, "match")); !slices.Equal(got, []string{"Appointment/ap", "Appointment/ap1"}) {
+			if got := sorted(ids(r, "match")); !slices.Equal(got, sorted([]string{refs["ap"], refs["ap1"]})) {
 				t.Errorf("Patient/p1/Appointment = %v", got)
 			}
 			two := strings.Replace(observation("two", "p1", "8480-6"), `"performer":[{"reference":"Practitioner/dr"}]`, `"performer":[{"reference":"Patient/p2"}]`, 1)
-			s.do("PUT", "/fhir/Observation/two", two, "Authorization", lab).must(t, http.StatusCreated)
-			if got := keyOf(t, s, "Observation", "two"); got != store.PrivateKey("p1") {
+			refs["two"] = "Observation/" + deposit(t, s, lab, two)
+			if got := keyOf(t, s, "Observation", strings.TrimPrefix(refs["two"], "Observation/")); got != store.PrivateKey("p1") {
 				t.Errorf("Observation/two is filed under %q, want %q", got, store.PrivateKey("p1"))
 			}
 			for who, tc := range map[string]struct {
 				auth string
 				want []string
 			}{
-				"the writer":   {lab, []string{"Observation/two"}},
-				"the operator": {"Bearer " + s.bearer, []string{"Observation/o1", "Observation/r1", "Observation/two"}},
+				"the writer":   {lab, []string{refs["two"]}},
+				"the operator": {"Bearer " + s.bearer, sorted([]string{"Observation/o1", "Observation/r1", refs["two"]})},
 				"p1":           {citizen("p1"), []string{"Observation/o1"}},
 				"p2":           {citizen("p2"), nil},
 			} {
