@@ -127,7 +127,11 @@ func (p *Policy) Hook(ctx context.Context, tx store.Tx, v store.Version) error {
 	if _, err := tx.DeleteGrants(ctx, source); err != nil {
 		return err
 	}
-	if v.Deleted || v.PatientKey == "" {
+	// Grants are about the patient, whichever of their compartment keys
+	// the version is filed under (a restricted Encounter still makes a
+	// care relationship with the whole record).
+	base := store.BaseKey(v.PatientKey)
+	if v.Deleted || base == "" {
 		return nil
 	}
 	var grants []store.Grant
@@ -143,7 +147,7 @@ func (p *Policy) Hook(ctx context.Context, tx store.Tx, v store.Version) error {
 	}
 	for _, g := range grants {
 		if g.PatientKey == "" {
-			g.PatientKey = v.PatientKey
+			g.PatientKey = base
 		}
 		g.Source = source
 		if err := tx.PutGrant(ctx, g); err != nil {

@@ -174,7 +174,7 @@ func (s *Service) visible(ctx context.Context, c Caller, p permit, v store.Versi
 	if ok, err := s.store.Visible(ctx, c.access(), v.PatientKey, v.Writer); err != nil || !ok {
 		return false, err
 	}
-	if p.patient != "" && v.PatientKey != "" && v.PatientKey != p.patient {
+	if p.patient != "" && v.PatientKey != "" && store.BaseKey(v.PatientKey) != p.patient {
 		return false, nil
 	}
 	if p.filters == nil {
@@ -321,7 +321,9 @@ func (s *Service) searchAccess(c Caller, typ string, q *search.Query) (store.Acc
 		}
 	}
 	if patient != "" {
-		access = intersect(access, store.Access{Patients: []string{patient}, NonPatient: true})
+		// The compartment's restricted records are the patient's too; the
+		// caller's predicate still decides whether they show.
+		access = intersect(access, store.Access{Patients: []string{patient, store.RestrictedKey(patient)}, NonPatient: true})
 	}
 	return access, nil
 }

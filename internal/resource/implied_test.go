@@ -24,6 +24,8 @@ func TestImpliedPatient(t *testing.T) {
 		{"Condition", "patient=p9", "p9"},
 		{"AllergyIntolerance", "patient=Patient/p3", "p3"},
 		{"AllergyIntolerance", "patient=p3", ""}, // the parameter also targets Group
+		{"Appointment", "actor=Patient/p2", ""},  // one of several participants
+		{"Appointment", "patient=Patient/p2", ""},
 		{"Patient", "_id=p1", ""},
 		{"Organization", "name=x", ""},
 	}

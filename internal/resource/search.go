@@ -273,10 +273,13 @@ func (s *Service) SearchParameters(typ string) []SearchParameterInfo {
 // impliedPatient is the patient compartment a query is confined to by one
 // of its clauses, so the store can start from its patient-keyed indexes:
 // a reference clause naming one local Patient on the parameter that reads
-// the type's first patient-compartment element (Observation.subject for
-// Observation?patient=X). A resource's patient key is the patient that
-// element names (fhir.PatientRefs), so every match of the clause carries
-// that key and the added restriction removes nothing. "" when no clause
+// the type's first patient-compartment element, when that element is
+// single-valued (Observation.subject for Observation?patient=X). A
+// resource's patient key is made of the patient that element names
+// (fhir.PatientRefs, compartmentKey: the patient's own key, or its
+// restricted or private key, which the store's compartment search covers
+// too), so every match of the clause carries one of the compartment's
+// keys and the added restriction removes nothing. "" when no clause
 // implies one.
 func impliedPatient(q *search.Query) string {
 	paths := fhir.PatientCompartmentPaths(q.ResourceType)
@@ -284,7 +287,7 @@ func impliedPatient(q *search.Query) string {
 		return ""
 	}
 	first := paths[0]
-	if def, _, ok := fhir.LookupElement(q.ResourceType + "." + first); !ok || def.IsArray() {
+	if !singleValued(q.ResourceType, first) {
 		return ""
 	}
 	for _, c := range q.Clauses {
@@ -304,6 +307,21 @@ func impliedPatient(q *search.Query) string {
 		}
 	}
 	return ""
+}
+
+// singleValued reports whether path names at most one element in a
+// resource of typ: no step of it repeats. Appointment.participant.actor
+// does not (several participants), so the first patient it names, whose
+// compartment the resource is filed in, need not be the one searched for.
+func singleValued(typ, path string) bool {
+	steps := strings.Split(path, ".")
+	for i := range steps {
+		def, _, ok := fhir.LookupElement(typ + "." + strings.Join(steps[:i+1], "."))
+		if !ok || def.IsArray() {
+			return false
+		}
+	}
+	return true
 }
 
 // elementPath reduces a search expression such as

@@ -54,6 +54,9 @@ type Service struct {
 	indexer      Indexer          // nil: versions carry no search index rows
 	registry     *search.Registry // nil: no search
 	codes        Codes            // expands :in, :above … (nil: exact codes only)
+	// restricted are the security labels that restrict a record, by
+	// system and code, with their categories (restrict.go).
+	restricted map[coding]string
 }
 
 // Indexer computes the search index rows of a resource version.
@@ -130,7 +133,7 @@ type Option func(*Service)
 // New returns a service writing to st and validating every write with v.
 func New(st store.Store, v Validator, opts ...Option) *Service {
 	s := &Service{store: st, validator: v, now: time.Now, newID: uuid.NewString, observers: map[string][]Observer{},
-		txHooks: map[string][]TxHook{}}
+		txHooks: map[string][]TxHook{}, restricted: labelSet(DefaultRestrictedLabels)}
 	for _, o := range opts {
 		o(s)
 	}
@@ -139,12 +142,10 @@ func New(st store.Store, v Validator, opts ...Option) *Service {
 
 // write runs fn in one store transaction, records what it did when ctx
 // carries a WriteAudit (last, inside the transaction), and once it
-// commits tells the observers of what it wrote.
+// commits tells the observers of what it wrote. The transaction fn gets
+// caches what the writes in it decide by (compartment keys, restrictions).
 func (s *Service) write(ctx context.Context, fn func(tx store.Tx) error) error {
 	audit := writeAudit(ctx)
-	if len(s.observers) == 0 && len(s.txHooks) == 0 && audit == nil {
-		return s.store.Write(ctx, fn)
-	}
 	var rec *recordingTx
 	err := s.store.Write(ctx, func(tx store.Tx) error {
 		rec = &recordingTx{Tx: tx, watch: s.observers, hooks: s.txHooks}
@@ -178,6 +179,9 @@ type recordingTx struct {
 	// keys caches the compartment keys patients resolved to in this
 	// transaction (compartmentKey); a Patient written clears it.
 	keys map[string]string
+	// restrictions caches the restrictions of patients' Consents by
+	// patient key (restrictionsOf); a Consent written clears it.
+	restrictions map[string][]restriction
 }
 
 // Put records v and runs its type's hooks.
@@ -185,8 +189,12 @@ func (r *recordingTx) Put(ctx context.Context, v *store.Version, expect int64) e
 	if err := r.Tx.Put(ctx, v, expect); err != nil {
 		return err
 	}
-	if v.Type == "Patient" {
+	switch v.Type {
+	case "Patient": // links change where compartments are filed
 		clear(r.keys)
+		clear(r.restrictions)
+	case "Consent":
+		clear(r.restrictions)
 	}
 	if _, ok := r.watch[v.Type]; ok {
 		r.written = append(r.written, *v)

@@ -268,13 +268,13 @@ func (s *Service) put(ctx context.Context, tx store.Tx, c Caller, res map[string
 	}
 	typ, _ := res["resourceType"].(string)
 	id, _ := res["id"].(string)
-	key, err := compartmentKey(ctx, tx, res)
+	key, err := s.versionKey(ctx, tx, typ, res, prep)
 	if err != nil {
 		return store.Version{}, fmt.Errorf("compartment of %s/%s: %w", typ, id, err)
 	}
-	if key != "" && c.Grants != nil && s.depositCheck != nil {
-		d := Deposit{Type: typ, ID: id, PatientKey: key}
-		if err := s.depositCheck(context.WithValue(ctx, depositKey{}, d), key); err != nil {
+	if base := store.BaseKey(key); base != "" && c.Grants != nil && s.depositCheck != nil {
+		d := Deposit{Type: typ, ID: id, PatientKey: base}
+		if err := s.depositCheck(context.WithValue(ctx, depositKey{}, d), base); err != nil {
 			return store.Version{}, err
 		}
 	}
@@ -300,6 +300,28 @@ func (s *Service) put(ctx context.Context, tx store.Tx, c Caller, res map[string
 		}
 	}
 	return *v, nil
+}
+
+// versionKey is the patient key a version of res is filed under, decided
+// in the write's transaction: its compartment (compartmentKey), restricted
+// when it carries a restricted label or matches a restriction of its
+// patient (restrictKey). A label added there changes the resource, so its
+// index rows in prep are computed again.
+func (s *Service) versionKey(ctx context.Context, tx store.Tx, typ string, res map[string]any, prep *prepared) (string, error) {
+	key, err := compartmentKey(ctx, tx, res)
+	if err != nil {
+		return "", err
+	}
+	key, relabelled, err := s.restrictKey(ctx, tx, typ, res, key)
+	if err != nil || !relabelled || s.indexer == nil {
+		return key, err
+	}
+	entries, _, err := s.indexer.Index(ctx, res, patientKey(res))
+	if err != nil {
+		return "", outcome.Wrap(outcome.Internal, "index "+typ, err)
+	}
+	prep.index = entries
+	return key, nil
 }
 
 // prepared is the work on a resource done before its transaction opens:

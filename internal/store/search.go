@@ -12,15 +12,21 @@ import (
 // patient compartment, the caller may see. The zero value sees nothing;
 // AccessAll sees everything (the platform operator). Deny by default.
 type Access struct {
-	All        bool     // no restriction
-	Patients   []string // patient keys (Patient ids) whose compartments are visible
-	NonPatient bool     // resources with no patient key (Organization, Practitioner, CodeSystem …) are visible
+	All bool // no restriction
+	// Patients are the patient keys whose rows are visible: a patient's
+	// own key (its Patient id) shows the compartment's unrestricted
+	// records, RestrictedKey of it the restricted ones. No predicate lists
+	// a PrivateKey.
+	Patients   []string
+	NonPatient bool // resources with no patient key (Organization, Practitioner, CodeSystem …) are visible
 	// Grants are rules by the grants the store holds (store.Grant), each
 	// a list of grantees: a patient is also visible when, for one rule, it
 	// holds a grant valid at At (the time of the request; zero: now) to
 	// every grantee of the rule. A professional's are "a sharing consent
 	// to the provider and a care relationship with it", or "an emergency
-	// access of their own".
+	// access of their own". Grants are by patient key too: one recorded
+	// under RestrictedKey(k) opens k's restricted records, one under k
+	// does not.
 	Grants [][]string
 	At     time.Time
 	// Writers, when set, also make visible the resources whose current
@@ -34,7 +40,8 @@ var AccessAll = Access{All: true}
 
 // Allows reports whether a row with patientKey is visible under a without
 // the grants; with Grants, a false may still be true by a grant: ask
-// the store (Searcher.Visible).
+// the store (Searcher.Visible). Keys are compared whole: listing k does
+// not allow RestrictedKey(k), nor the other way round.
 func (a Access) Allows(patientKey string) bool {
 	if a.All {
 		return true
@@ -62,7 +69,9 @@ type SearchQuery struct {
 	After string
 	// Patient, when set, restricts the search to one patient compartment
 	// (compartment search, $everything, patient-scoped parameters): the
-	// store uses the patient-leading indexes.
+	// rows filed under one of CompartmentKeys(Patient), each key visible
+	// under Access (decided once per key); the store uses the
+	// patient-leading indexes.
 	Patient string
 }
 

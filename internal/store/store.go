@@ -106,10 +106,16 @@ type Tx interface {
 	GrantWriter
 	// RekeyCompartment files every current resource of patient compartment
 	// from, and its search index rows, under patient key to instead (a
-	// provider's record linked to the master, a merged record); it returns
-	// how many resources moved. Past versions keep the key they were
-	// written with.
+	// provider's record linked to the master, a merged record): the rows
+	// of each of CompartmentKeys(from) under the matching key of to, so
+	// restricted records stay restricted. It returns how many resources
+	// moved. Past versions keep the key they were written with.
 	RekeyCompartment(ctx context.Context, from, to string) (int64, error)
+	// CurrentIn returns the current, not deleted versions of typ filed
+	// under patientKey as this transaction sees them, in id order: what a
+	// write decides by inside its transaction (a patient's Consents). It
+	// is meant for the few resources of one type in one compartment.
+	CurrentIn(ctx context.Context, typ, patientKey string) ([]Version, error)
 	// AuditAppender appends audit entries that land or go with this
 	// transaction (audit.go).
 	AuditAppender

@@ -57,3 +57,28 @@ func (s *Store) currentPage(ctx context.Context, typ, afterID string, n int) ([]
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Version, error) { return scanVersion(row) })
 }
+
+var currentInSQL = `SELECT ` + currentColumns + `
+FROM resource_current c
+JOIN resource_versions v ON v.type = c.type AND v.id = c.id AND v.version_id = c.version_id
+WHERE c.patient_key = $1 AND c.type = $2 AND NOT c.deleted
+ORDER BY c.id`
+
+// CurrentIn returns the current versions of typ filed under patientKey
+// as the transaction sees them (see store.Tx).
+func (t *tx) CurrentIn(ctx context.Context, typ, patientKey string) ([]store.Version, error) {
+	rows, err := t.tx.Query(ctx, currentInSQL, patientKey, typ)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %s of %q: %w", typ, patientKey, err)
+	}
+	defer rows.Close()
+	var out []store.Version
+	for rows.Next() {
+		v, err := scanVersion(rows)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: %s of %q: %w", typ, patientKey, err)
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

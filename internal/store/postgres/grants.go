@@ -29,16 +29,35 @@ func (t *tx) DeleteGrants(ctx context.Context, source string) (int64, error) {
 
 var rekeySQL = dialect.RekeySQL()
 
-// RekeyCompartment files a compartment under another patient key (see
+// RekeyCompartment files a compartment under another patient key, each
+// of its keys (store.CompartmentKeys) under the matching key of to (see
 // store.Tx).
 func (t *tx) RekeyCompartment(ctx context.Context, from, to string) (int64, error) {
 	var moved int64
-	for _, q := range rekeySQL {
-		tag, err := t.tx.Exec(ctx, q, from, to)
+	tos := store.CompartmentKeys(to)
+	for k, fromKey := range store.CompartmentKeys(from) {
+		n, err := t.rekey(ctx, fromKey, tos[k])
 		if err != nil {
 			return 0, fmt.Errorf("postgres: rekey compartment: %w", err)
 		}
-		moved = tag.RowsAffected()
+		moved += n
+	}
+	return moved, nil
+}
+
+// rekey files the rows of one key under another; it returns how many
+// resources moved.
+func (t *tx) rekey(ctx context.Context, from, to string) (int64, error) {
+	var moved int64
+	for i, q := range rekeySQL {
+		tag, err := t.tx.Exec(ctx, q, from, to)
+		if err != nil {
+			return 0, err
+		}
+		if i == len(rekeySQL)-1 {
+			n := tag.RowsAffected()
+			moved = n
+		}
 	}
 	return moved, nil
 }

@@ -68,3 +68,32 @@ func (s *Store) currentPage(ctx context.Context, typ, afterID string, n int) ([]
 	}
 	return page, rows.Err()
 }
+
+var currentInSQL = `SELECT ` + currentColumns + `
+FROM resource_current c
+JOIN resource_versions v ON v.type = c.type AND v.id = c.id AND v.version_id = c.version_id
+WHERE c.patient_key = ? AND c.type = ? AND NOT c.deleted
+ORDER BY c.id`
+
+// CurrentIn returns the current versions of typ filed under patientKey
+// as the transaction sees them (see store.Tx).
+func (t *tx) CurrentIn(ctx context.Context, typ, patientKey string) ([]store.Version, error) {
+	st, err := t.stmt(ctx, currentInSQL)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %s of %q: %w", typ, patientKey, err)
+	}
+	rows, err := st.QueryContext(ctx, patientKey, typ)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %s of %q: %w", typ, patientKey, err)
+	}
+	defer rows.Close()
+	var out []store.Version
+	for rows.Next() {
+		v, err := scanVersion(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: %s of %q: %w", typ, patientKey, err)
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

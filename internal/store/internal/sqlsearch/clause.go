@@ -27,9 +27,6 @@ func (b *builder) where(plan *search.Query, patient string) (string, error) {
 		sc.types = []string{plan.ResourceType}
 	}
 	conds := []string{"NOT c.deleted", b.typeCond("c.type", sc.types), b.scopedAccess("c.patient_key", sc)}
-	if patient != "" {
-		conds = append(conds, "c.patient_key = "+b.arg(patient))
-	}
 	for _, cl := range plan.Clauses {
 		cond, err := b.clause(cl, sc, "c.rid")
 		if err != nil {
@@ -58,7 +55,7 @@ func (b *builder) typeCond(col string, types []string) string {
 func (b *builder) rowScope(x string, sc scope) string {
 	c := b.typeCond(x+".res_type", sc.types)
 	if sc.patient != "" {
-		c = and(c, x+".patient_key = "+b.arg(sc.patient))
+		c = and(c, b.compartmentRows(x, sc.patient))
 	}
 	return c
 }
@@ -270,9 +267,6 @@ func (b *builder) has(c search.Clause, sc scope, rid string) (string, error) {
 // for the parameters resource_current answers itself.
 func (b *builder) current(sc scope, rid, t, cond string) string {
 	conds := and("NOT "+t+".deleted", b.typeCond(t+".type", sc.types), b.scopedAccess(t+".patient_key", sc), cond)
-	if sc.patient != "" {
-		conds = and(conds, t+".patient_key = "+b.arg(sc.patient))
-	}
 	return rid + " IN (SELECT " + t + ".rid FROM resource_current " + t + " WHERE " + conds + ")"
 }
 
@@ -377,9 +371,6 @@ func (b *builder) list(c search.Clause, sc scope, rid string) (string, error) {
 	conds := and(l+".type = 'List'", b.in(l+".id", ids), "NOT "+l+".deleted", b.accessCond(l+".patient_key"),
 		r+".param = 'item'", r+".target_base = ''", r+".comb = 0",
 		"NOT "+t+".deleted", b.typeCond(t+".type", sc.types), b.scopedAccess(t+".patient_key", sc))
-	if sc.patient != "" {
-		conds = and(conds, t+".patient_key = "+b.arg(sc.patient))
-	}
 	return rid + " IN (SELECT " + t + ".rid FROM resource_current " + l + " JOIN idx_reference " + r + " ON " + r + ".rid = " + l +
 		".rid JOIN resource_current " + t + " ON " + t + ".type = " + r + ".target_type AND " + t + ".id = " + r + ".target_id WHERE " +
 		conds + ")", nil

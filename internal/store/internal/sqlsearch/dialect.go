@@ -2,6 +2,7 @@ package sqlsearch
 
 import (
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -185,25 +186,75 @@ func (b *builder) grantedTo(ph string) string {
 
 // scopedAccess is the access predicate on the patient_key column of rows
 // read in scope sc. In one patient's compartment every such row carries
-// that patient's key, so the predicate is decided once for the patient
-// instead of per row: nothing to check when the list shows the patient,
-// grant lookups when a grant may, no rows otherwise. The query then runs
+// one of the compartment's keys (store.CompartmentKeys: the patient's own,
+// its restricted records', its private records'), so the predicate is
+// decided once per key instead of per row: a key the list shows needs
+// nothing more, one a grant may open a grant lookup, one only the writers
+// may see their check, and the others are left out. The query then runs
 // on the patient-keyed indexes alone.
 func (b *builder) scopedAccess(col string, sc scope) string {
 	if sc.patient == "" {
 		return b.accessCond(col)
 	}
-	if b.access.Allows(sc.patient) {
-		return ""
+	open, guarded := b.compartmentKeys(sc.patient)
+	keys := append(slices.Clone(open), guarded...)
+	if len(guarded) == 0 {
+		return b.keyIn(col, keys)
 	}
 	var ors []string
+	if len(open) > 0 {
+		ors = append(ors, b.keyIn(col, open))
+	}
 	if len(b.access.Grants) > 0 {
-		ors = append(ors, b.grantedTo(b.arg(sc.patient)))
+		for _, k := range guarded {
+			ph := b.arg(k)
+			ors = append(ors, "("+col+" = "+ph+" AND "+b.grantedTo(ph)+")")
+		}
 	}
 	if w := b.writerCond(col); w != "" {
 		ors = append(ors, w)
 	}
-	return or(ors)
+	return and(b.keyIn(col, keys), or(ors))
+}
+
+// compartmentKeys sorts the keys of patient's compartment by what the
+// access predicate makes of them: open (listed, or everything is), guarded
+// (a grant or a writer may open them) or, left out, never visible.
+func (b *builder) compartmentKeys(patient string) (open, guarded []string) {
+	a := b.access
+	for _, k := range store.CompartmentKeys(patient) {
+		switch {
+		case a.Allows(k):
+			open = append(open, k)
+		case len(a.Grants) > 0 || len(a.Writers) > 0:
+			guarded = append(guarded, k)
+		}
+	}
+	return open, guarded
+}
+
+// keyIn is "col is one of keys", a few keys bound one by one so each is an
+// equality the patient-leading indexes seek.
+func (b *builder) keyIn(col string, keys []string) string {
+	switch len(keys) {
+	case 0:
+		return "1=0"
+	case 1:
+		return col + " = " + b.arg(keys[0])
+	}
+	ph := make([]string, len(keys))
+	for i, k := range keys {
+		ph[i] = b.arg(k)
+	}
+	return col + " IN (" + strings.Join(ph, ", ") + ")"
+}
+
+// compartmentRows is the condition that index rows of alias x lie in
+// patient's compartment, under a key the access predicate may show (the
+// rows' resource is checked for visibility where it is read).
+func (b *builder) compartmentRows(x, patient string) string {
+	open, guarded := b.compartmentKeys(patient)
+	return b.keyIn(x+".patient_key", append(open, guarded...))
 }
 
 // and joins the non-empty conditions with AND ("1=1" when there are none).
