@@ -1,6 +1,7 @@
 package rest_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ehealthplus/ehealth/internal/audit"
+	"github.com/ehealthplus/ehealth/internal/audit/journal"
 	"github.com/ehealthplus/ehealth/internal/auth/scope"
 	"github.com/ehealthplus/ehealth/internal/auth/token"
 	"github.com/ehealthplus/ehealth/internal/platform/platformtest"
@@ -30,7 +33,13 @@ func forEachViewBackend(t *testing.T, views *resource.Views, fn func(t *testing.
 			p := platformtest.OpenShared(t, st)
 			tokens := newTokens(t, st)
 			roles := resource.NewRoleViews(p.Service, views, 0)
-			api := rest.New(p.Service, rest.Config{Tokens: tokens, Access: p.AccessFor, View: roles.View}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			auditor, err := audit.New(st, audit.Config{Source: audit.Source{Base: testBase, Name: "test"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { auditor.Close(context.Background()) })
+			api := rest.New(p.Service, rest.Config{Tokens: tokens, Access: p.AccessFor, View: roles.View, Audit: auditor,
+				Journal: journal.New(st, p.Service, p.Registry)}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			hs := httptest.NewServer(api.Handler())
 			t.Cleanup(hs.Close)
 			s := &server{t: t, svc: p.Service, srv: hs, tokens: tokens, keys: st}
@@ -181,6 +190,19 @@ func TestRoleViewReads(t *testing.T) {
 		if got := s.do("GET", "/fhir/Encounter/e1", nil).body["status"]; got != "in-progress" {
 			t.Errorf("the pharmacist's update of a hidden Encounter changed it to %v", got)
 		}
+		// The audit journal's AuditEvents (the clinic's accesses to p1) are
+		// outside the pharmacist's view: none found, one read as missing.
+		doctor := professional(s, "doctor")
+		r = s.do("GET", "/fhir/AuditEvent?patient=p1", nil, "Authorization", doctor).must(t, http.StatusOK)
+		events := ids(r, "match")
+		if len(events) == 0 {
+			t.Fatal("the doctor finds no AuditEvents of the clinic's accesses to p1")
+		}
+		if got := ids(s.do("GET", "/fhir/AuditEvent?patient=p1", nil, "Authorization", pharm).must(t, http.StatusOK), "match"); len(got) != 0 {
+			t.Errorf("the pharmacist finds AuditEvents %v", got)
+		}
+		s.do("GET", "/fhir/"+events[0], nil, "Authorization", doctor).must(t, http.StatusOK)
+		s.do("GET", "/fhir/"+events[0], nil, "Authorization", pharm).must(t, http.StatusNotFound)
 		// A token naming a role the platform does not hold is refused.
 		ghost := professional(s, "ghost")
 		s.do("GET", "/fhir/Patient/p1", nil, "Authorization", ghost).must(t, http.StatusForbidden)
