@@ -99,7 +99,7 @@ func (v View) permits(i scope.Interaction, typ string) error {
 	}
 	switch {
 	case typ == "*":
-		return outcome.New(outcome.Forbidden, "a search that may return records of any type goes beyond what the role %s sees of a patient's record (%s)", v.role, v.list())
+		return outcome.New(outcome.Forbidden, "a request that may return records of any type goes beyond what the role %s sees of a patient's record (%s)", v.role, v.list())
 	case !v.Sees(typ):
 		return outcome.New(outcome.Forbidden, "%s records are outside what the role %s sees of a patient's record (%s)", typ, v.role, v.list())
 	}
