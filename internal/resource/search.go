@@ -71,7 +71,9 @@ func (s *Service) Search(ctx context.Context, c Caller, typ string, params url.V
 	}
 	if typ == "" && opts.Patient != "" && params.Get("_type") == "" {
 		// Patient/x/*: every type of the record the caller may search.
-		params = maps.Clone(params)
+		all := url.Values{}
+		maps.Copy(all, params)
+		params = all
 		params.Set("_type", strings.Join(c.searchable(patientRecordTypes()), ","))
 	}
 	q, issues, err := search.ParseWith(typ, params, s.registry, search.Options{Strict: opts.Strict, BaseURL: opts.BaseURL, AllowExplain: opts.Explain})
