@@ -23,6 +23,7 @@ import (
 	"github.com/ehealthplus/ehealth/internal/notify"
 	"github.com/ehealthplus/ehealth/internal/ops"
 	"github.com/ehealthplus/ehealth/internal/platform"
+	"github.com/ehealthplus/ehealth/internal/resource"
 	"github.com/ehealthplus/ehealth/internal/rest"
 )
 
@@ -48,6 +49,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&pol.RelationshipExpiry, "relationship-expiry", consent.DefaultRelationshipExpiry, "how long a care relationship registered at the clinic lasts")
 	fs.DurationVar(&pol.SharingValidity, "sharing-validity", 0, "how long a sharing consent given without an end date lasts (0: indefinitely)")
 	nf := addNoticeFlags(fs)
+	roleViews := fs.String("role-views", "", "JSON file of the role-based views (which record types each professional role sees); default: the built-in views")
 	allowExplain := fs.Bool("allow-explain", false, "answer _explain=true on searches with the SQL and its plan (an operator's diagnostic; off in production)")
 	var lc login.Config
 	var up login.Upstream
@@ -72,7 +74,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *deemed != "" {
 		pol.Deemed = strings.Split(*deemed, ",")
 	}
-	p, err := openPlatform(ctx, *db, log, platform.WithPolicy(pol))
+	popts := []platform.Option{platform.WithPolicy(pol)}
+	if *roleViews != "" {
+		views, err := resource.LoadViews(*roleViews)
+		if err != nil {
+			return fmt.Errorf("--role-views: %w", err)
+		}
+		popts = append(popts, platform.WithViews(views))
+	}
+	p, err := openPlatform(ctx, *db, log, popts...)
 	if err != nil {
 		return err
 	}
@@ -185,7 +195,7 @@ func newStack(p *platform.Platform, cfg stackConfig, log *slog.Logger) (*stack, 
 	// citizen's access history and access reports.
 	journalSvc := auditjournal.New(p.Store, p.Service, p.Registry)
 	api := rest.New(p.Service, rest.Config{Audit: auditor, BaseURL: cfg.BaseURL, MaxBodyBytes: cfg.MaxBody, Version: version, Operations: rest.OperationSet{p.Terminology, p.Registry, p.ConsentOps, notify.NewChoices(p.Service), journalSvc},
-		AllowExplain: cfg.AllowExplain, Tokens: tokens, Active: active, Access: p.AccessFor, Notified: p.Store, Journal: journalSvc}, log)
+		AllowExplain: cfg.AllowExplain, Tokens: tokens, Active: active, Access: p.AccessFor, Notified: p.Store, Journal: journalSvc, View: p.Roles.View}, log)
 	// Browser apps of the registered origins call the FHIR API across
 	// origins, as they call the token endpoint.
 	handler := ops.Handler(withAuthorizationServer(authz.CORS(api.Handler()), authz.Handler()), p.Service, log)

@@ -38,12 +38,21 @@ type Platform struct {
 	// $care-relationship, $emergency-access, $restrict …): with the
 	// operator, the only writers of policy-bearing Consents.
 	ConsentOps *consent.Operations
+	// Roles turns a professional's role into the view of a record it
+	// sees (rest.Config.View).
+	Roles *resource.RoleViews
 }
 
 // Option configures Open.
 type Option func(*options)
 
-type options struct{ policy consent.Policy }
+type options struct {
+	policy consent.Policy
+	views  *resource.Views
+}
+
+// WithViews sets the role-based views (resource.DefaultViews otherwise).
+func WithViews(v *resource.Views) Option { return func(o *options) { o.views = v } }
 
 // WithPolicy sets the consent policy: deemed providers, emergency access,
 // "more exists", windows (the zero Policy's defaults otherwise).
@@ -74,10 +83,12 @@ func Open(ctx context.Context, st store.Store, log *slog.Logger, opts ...Option)
 	indexer := search.NewIndexer(registry, search.Extractor{})
 	params := conformance.NewSearchParameters(registry, indexer, st, log)
 	policy := &o.policy
-	var reg *mpi.Registry // made over the service below; the deposit check reads it
+	var reg *mpi.Registry         // made over the service below; the deposit check reads it
+	var roles *resource.RoleViews // likewise; it forgets a role's view when the role is written
 	svc := resource.New(st, validate.New(terms),
 		resource.WithDepositCheck(func(ctx context.Context, key string) error { return reg.Withdrawn(ctx, key) }),
 		link.Observer(), params.Observer(),
+		resource.WithObserver(func(ctx context.Context, v store.Version) { roles.Observe(ctx, v) }, "PractitionerRole"),
 		resource.WithIndexer(indexer),
 		resource.WithSearch(registry, link.Codes()),
 		resource.WithTxHook(policy.Hook, consent.Types...))
@@ -86,6 +97,10 @@ func Open(ctx context.Context, st store.Store, log *slog.Logger, opts ...Option)
 		return nil, err
 	}
 	reg = mpi.New(svc, st, mpi.WithLogger(log))
+	if o.views == nil {
+		o.views = resource.DefaultViews()
+	}
+	roles = resource.NewRoleViews(svc, o.views, 0)
 	ops := consent.NewOperations(svc, st, policy, consent.Citizens{
 		VerifyAccessKey: reg.VerifyAccessKey,
 		ActsFor: func(ctx context.Context, id string) (string, bool, error) {
@@ -93,7 +108,7 @@ func Open(ctx context.Context, st store.Store, log *slog.Logger, opts ...Option)
 			return patient, ok, err
 		},
 	})
-	return &Platform{Service: svc, Store: st, Terminology: link, Search: params, Registry: reg, Consent: policy, ConsentOps: ops}, nil
+	return &Platform{Service: svc, Store: st, Terminology: link, Search: params, Registry: reg, Consent: policy, ConsentOps: ops, Roles: roles}, nil
 }
 
 // AccessFor is the consent decision: the access predicate of a caller's

@@ -69,6 +69,9 @@ type permit struct {
 // outcome.Forbidden (403: the token does not cover the interaction at
 // all); whether one resource is visible is decided later, answering 404.
 func (c Caller) permits(i scope.Interaction, typ string) (permit, error) {
+	if err := c.View.permits(i, typ); err != nil {
+		return permit{}, err
+	}
 	if c.Grants == nil {
 		return permit{}, nil
 	}
@@ -171,6 +174,9 @@ func notKnown(typ, id string) error {
 // index. A delete marker carries no body to filter, so under filters it is
 // not visible (404, never 410).
 func (s *Service) visible(ctx context.Context, c Caller, p permit, v store.Version) (bool, error) {
+	if !c.View.Sees(v.Type) {
+		return false, nil
+	}
 	if ok, err := s.store.Visible(ctx, c.access(), v.PatientKey, v.Writer); err != nil || !ok {
 		return false, err
 	}

@@ -2,6 +2,7 @@ package resource
 
 import (
 	"context"
+	"maps"
 	"net/url"
 	"strings"
 
@@ -67,6 +68,13 @@ func (s *Service) Search(ctx context.Context, c Caller, typ string, params url.V
 		if err := checkType(typ); err != nil {
 			return SearchResult{}, err
 		}
+	}
+	if typ == "" && opts.Patient != "" && params.Get("_type") == "" {
+		// Patient/x/*: every type of the record the caller may search.
+		all := url.Values{}
+		maps.Copy(all, params)
+		params = all
+		params.Set("_type", strings.Join(c.searchable(patientRecordTypes()), ","))
 	}
 	q, issues, err := search.ParseWith(typ, params, s.registry, search.Options{Strict: opts.Strict, BaseURL: opts.BaseURL, AllowExplain: opts.Explain})
 	if err != nil {

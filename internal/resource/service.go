@@ -31,6 +31,11 @@ type Caller struct {
 	// person — a citizen giving consent, a professional at the clinic —
 	// decide by it.
 	Who Who
+	// View is which types of a patient's record the role the caller acts
+	// in sees (views.go); the zero View sees everything. It narrows Grants:
+	// a caller without Grants (the platform's own code, the operator)
+	// carries none.
+	View View
 }
 
 // access is the caller's access predicate.

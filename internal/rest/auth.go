@@ -20,6 +20,9 @@ type Tokens interface {
 // claimsKey holds a request's verified token claims in its context.
 type claimsKey struct{}
 
+// viewKey holds the role-based view of the role a request's token acts in.
+type viewKey struct{}
+
 // public reports whether a request needs no token: the CapabilityStatement
 // and the SMART discovery document stay public (SMART App Launch,
 // https://hl7.org/fhir/smart-app-launch/conformance.html).
@@ -46,7 +49,16 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 			a.writeError(w, r, err)
 			return
 		}
-		r = r.WithContext(context.WithValue(r.Context(), claimsKey{}, claims))
+		ctx := context.WithValue(r.Context(), claimsKey{}, claims)
+		if a.cfg.View != nil && claims.Role != "" && !claims.Operator {
+			view, err := a.cfg.View(r.Context(), claims.Role)
+			if err != nil {
+				a.writeError(w, r, err)
+				return
+			}
+			ctx = context.WithValue(ctx, viewKey{}, view)
+		}
+		r = r.WithContext(ctx)
 		next.ServeHTTP(w, r.WithContext(a.auditingWrites(r)))
 	})
 }
@@ -103,5 +115,6 @@ func (a *API) caller(r *http.Request) resource.Caller {
 	if a.cfg.Access != nil {
 		access = a.cfg.Access(who)
 	}
-	return resource.Caller{Writer: writer, Access: &access, Grants: &resource.Grants{Scopes: claims.Scope, Patient: patient}, Who: who}
+	view, _ := r.Context().Value(viewKey{}).(resource.View)
+	return resource.Caller{Writer: writer, Access: &access, Grants: &resource.Grants{Scopes: claims.Scope, Patient: patient}, Who: who, View: view}
 }

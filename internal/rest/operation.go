@@ -92,7 +92,7 @@ func (a *API) typeOperation(w http.ResponseWriter, r *http.Request) {
 // instanceOperation serves GET and POST /fhir/{type}/{id}/${operation}.
 func (a *API) instanceOperation(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("op")
-	if fhir.IsResourceType(name) && r.Method == http.MethodGet {
+	if (fhir.IsResourceType(name) || name == "*") && r.Method == http.MethodGet {
 		a.compartmentSearch(w, r, name)
 		return
 	}

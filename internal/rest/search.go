@@ -51,9 +51,13 @@ func (a *API) postSearch(w http.ResponseWriter, r *http.Request) {
 }
 
 // compartmentSearch serves GET /fhir/Patient/{id}/{type}: the resources of
-// type in the patient's compartment.
+// type in the patient's compartment; type "*" is every type the caller may
+// search (https://hl7.org/fhir/R4/http.html#vsearch).
 func (a *API) compartmentSearch(w http.ResponseWriter, r *http.Request, typ string) {
-	if r.PathValue("type") != "Patient" || !fhir.IsInPatientCompartment(typ) {
+	if typ == "*" {
+		typ = ""
+	}
+	if r.PathValue("type") != "Patient" || (typ != "" && !fhir.IsInPatientCompartment(typ)) {
 		a.writeError(w, r, outcome.New(outcome.NotFound, "%s is not a compartment search this server offers", r.URL.Path))
 		return
 	}

@@ -27,6 +27,11 @@ type Config struct {
 	// Access is the consent decision: the access predicate of a caller
 	// other than the operator. Without it such callers see nothing.
 	Access func(w resource.Who) store.Access
+	// View, when set, is the role-based view (resource.View) of the role a
+	// professional's token acts in ("PractitionerRole/ID": resource.RoleViews
+	// does it); an error refuses the request. Without it, or for a token
+	// with no role, every caller sees every type consent lets it see.
+	View func(ctx context.Context, role string) (resource.View, error)
 	// Audit records every read and search in the audit journal before the
 	// response is sent (audit.go); a failure refuses the request.
 	Audit Auditor

@@ -59,6 +59,11 @@ func (s *Service) viewOf(ctx context.Context, c resource.Caller) (view, error) {
 	if c.Grants == nil {
 		return view{all: true}, nil
 	}
+	if !c.View.Sees("AuditEvent") {
+		// The role's view leaves AuditEvents out of a patient's record
+		// (resource.View): as if there were none.
+		return view{}, nil
+	}
 	w := c.Who
 	if strings.HasPrefix(w.FHIRUser, "Patient/") || strings.HasPrefix(w.FHIRUser, "RelatedPerson/") {
 		return s.citizenView(ctx, w)
