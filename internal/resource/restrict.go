@@ -105,10 +105,36 @@ func (s *Service) RestrictedCategories(res map[string]any) []string {
 }
 
 // restrictable reports whether a resource of typ may be filed as
-// restricted: never the Patient (its compartment's anchor, which every
-// reader of the compartment needs) nor a Consent (the policy the
-// predicate is built from, read under the patient's own key).
+// restricted by its labels: never the Patient (its compartment's anchor,
+// which every reader of the compartment needs) nor a Consent (the policy
+// the predicate is built from: see restrictedConsent).
 func restrictable(typ string) bool { return typ != "Patient" && typ != "Consent" }
+
+// The Consent categories filed with the restricted records whatever their
+// labels: a citizen's restrictions and the openings of restricted records
+// would otherwise tell every professional who may see the record that
+// restricted records exist.
+const restrictedAccessConsentCode = "restricted-access"
+
+// restrictedConsent reports whether res is a Consent filed with the
+// restricted records: a restriction or a restricted access.
+func restrictedConsent(typ string, res map[string]any) bool {
+	if typ != "Consent" {
+		return false
+	}
+	cats, _ := res["category"].([]any)
+	for _, c := range cats {
+		cm, _ := c.(map[string]any)
+		codings, _ := cm["coding"].([]any)
+		for _, cd := range codings {
+			m, _ := cd.(map[string]any)
+			if m["system"] == ConsentCategorySystem && (m["code"] == RestrictionConsentCode || m["code"] == restrictedAccessConsentCode) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // restrictKey returns the key a version of res filed in compartment key
 // is stored under: RestrictedKey of its patient when it carries a
@@ -118,6 +144,9 @@ func restrictable(typ string) bool { return typ != "Patient" && typ != "Consent"
 // compartment and unrestrictable types are kept.
 func (s *Service) restrictKey(ctx context.Context, tx store.Tx, typ string, res map[string]any, key string) (string, bool, error) {
 	base := store.BaseKey(key)
+	if base != "" && !store.IsPrivateKey(key) && restrictedConsent(typ, res) {
+		return store.RestrictedKey(base), false, nil
+	}
 	if base == "" || store.IsPrivateKey(key) || !restrictable(typ) {
 		return key, false, nil
 	}
@@ -221,7 +250,7 @@ func (r restriction) matches(typ string, res map[string]any) bool {
 }
 
 // restrictionsOf returns the restrictions the active restriction Consents
-// filed under patient key hold, as tx sees them, cached for the
+// of patient key hold (filed under its restricted key), as tx sees them, cached for the
 // transaction (a Consent written in it clears the cache).
 func restrictionsOf(ctx context.Context, tx store.Tx, key string) ([]restriction, error) {
 	rec, _ := tx.(*recordingTx)
@@ -230,7 +259,7 @@ func restrictionsOf(ctx context.Context, tx store.Tx, key string) ([]restriction
 			return rs, nil
 		}
 	}
-	consents, err := tx.CurrentIn(ctx, "Consent", key)
+	consents, err := tx.CurrentIn(ctx, "Consent", store.RestrictedKey(key)) // restrictedConsent
 	if err != nil {
 		return nil, err
 	}
