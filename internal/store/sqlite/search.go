@@ -45,6 +45,7 @@ var dialect = &sqlsearch.Dialect{
 		}
 		return ""
 	},
+	VersionJoin: "CROSS JOIN",
 }
 
 // patientIndexes are the patient-leading indexes of the migration.

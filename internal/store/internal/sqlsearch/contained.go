@@ -145,7 +145,7 @@ func (e *Engine) unitPageSQL(b *builder, units string, cur *cursor, limit int) s
 	}
 	return "SELECT m.rid, m.k, " + e.versions + " FROM (" + units + ") m" +
 		" JOIN resource_current c ON c.rid = m.rid" +
-		" JOIN resource_versions v ON v.type = c.type AND v.id = c.id AND v.version_id = c.version_id" + beyond +
+		" " + b.d.versionJoin() + " resource_versions v ON v.type = c.type AND v.id = c.id AND v.version_id = c.version_id" + beyond +
 		" ORDER BY m.rid" + dir + ", m.k" + dir + " LIMIT " + b.arg(limit)
 }
 

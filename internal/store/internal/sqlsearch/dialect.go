@@ -44,6 +44,19 @@ type Dialect struct {
 	// ranges (date ge/le) with a multi-index OR over the value indexes,
 	// reading every patient's rows.
 	PatientIndex func(table string) string
+	// VersionJoin is the join that reads the matched rows' versions,
+	// "JOIN" or, where the planner must be told to keep the matches as
+	// the outer loop, "CROSS JOIN" (SQLite: without statistics it may
+	// otherwise scan every version of the type and look each match up).
+	VersionJoin string
+}
+
+// versionJoin is the join keyword of the versions table.
+func (d *Dialect) versionJoin() string {
+	if d.VersionJoin == "" {
+		return "JOIN"
+	}
+	return d.VersionJoin
 }
 
 // from is "table alias", with the patient index hint when the scope is one
@@ -153,7 +166,9 @@ func (b *builder) writerCond(col string) string {
 	}
 	alias := strings.TrimSuffix(col, ".patient_key")
 	w := b.alias("w")
-	return alias + ".rid IN (SELECT " + w + ".rid FROM resource_current " + w + " WHERE " + b.in(w+".writer", b.access.Writers) + ")"
+	// Correlated, one primary-key lookup per row checked: an IN list
+	// would read every resource the writers ever deposited, per query.
+	return "EXISTS (SELECT 1 FROM resource_current " + w + " WHERE " + w + ".rid = " + alias + ".rid AND " + b.in(w+".writer", b.access.Writers) + ")"
 }
 
 // grantValid is "grant row g is to grantee and holds at the access's time".

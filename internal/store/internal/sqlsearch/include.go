@@ -55,7 +55,7 @@ func (e *Engine) Include(ctx context.Context, db DB, from []store.Version, inc s
 	}
 	sql := "SELECT m.rid, " + e.versions + " FROM (" + matches + " ORDER BY 1 LIMIT " + b.arg(limit) + ") m" +
 		" JOIN resource_current c ON c.rid = m.rid" +
-		" JOIN resource_versions v ON v.type = c.type AND v.id = c.id AND v.version_id = c.version_id ORDER BY m.rid"
+		" " + b.d.versionJoin() + " resource_versions v ON v.type = c.type AND v.id = c.id AND v.version_id = c.version_id ORDER BY m.rid"
 	rows, err := db.Query(ctx, sql, b.args, 1)
 	if err != nil {
 		return nil, fmt.Errorf("search include: %w", err)

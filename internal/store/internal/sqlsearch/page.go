@@ -167,7 +167,7 @@ func (e *Engine) pageSQL(b *builder, where string, keys []sortKey, beyond string
 	}
 	inner.WriteString(" FROM resource_current c WHERE " + where)
 	return "SELECT " + outer.String() + "m.rid, " + e.versions + " FROM (" + inner.String() + ") m" +
-		" JOIN resource_versions v ON v.type = m.type AND v.id = m.id AND v.version_id = m.version_id" + beyond +
+		" " + b.d.versionJoin() + " resource_versions v ON v.type = m.type AND v.id = m.id AND v.version_id = m.version_id" + beyond +
 		" ORDER BY " + order.String() + "m.rid" + rid + " LIMIT " + b.arg(limit)
 }
 
