@@ -102,7 +102,7 @@ func New(ctx context.Context, svc Records, cfg Config) (*Worker, error) {
 	river.AddWorker(workers, river.WorkFunc(w.workSweep))
 	river.AddWorker(workers, &deliverWorker{w: w})
 	rc := &river.Config{
-		Logger:            cfg.Logger,
+		Logger:            slog.New(quiet{cfg.Logger.Handler()}),
 		Queues:            map[string]river.QueueConfig{queueName: {MaxWorkers: cfg.Workers}},
 		Workers:           workers,
 		FetchPollInterval: cfg.FetchPoll,
@@ -291,3 +291,16 @@ func (w *Worker) enqueue(ctx context.Context, v store.Version, stale bool) error
 func lostRace(err error) bool {
 	return outcome.Is(err, outcome.PreconditionFailed) || outcome.Is(err, outcome.Conflict)
 }
+
+// quiet passes on only warnings and errors: river reports its producers'
+// job counts at info level every few seconds, which would drown the
+// server's own log.
+type quiet struct{ slog.Handler }
+
+func (q quiet) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && q.Handler.Enabled(ctx, l)
+}
+
+func (q quiet) WithAttrs(as []slog.Attr) slog.Handler { return quiet{q.Handler.WithAttrs(as)} }
+
+func (q quiet) WithGroup(name string) slog.Handler { return quiet{q.Handler.WithGroup(name)} }
