@@ -304,3 +304,31 @@ func normalizeLeak(r response, subject, ghost string) string {
 	raw = strings.NewReplacer(subject, ghost, "Leak"+subject, "Leak"+ghost).Replace(raw)
 	return fmt.Sprintf("%d %s", r.status, volatileLeak.ReplaceAllString(raw, "…"))
 }
+
+// TestOperationsAudited: an operation's call is in the journal before its
+// answer, with the patient it was about — here a citizen reading their
+// access history.
+func TestOperationsAudited(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.Name, func(t *testing.T) {
+			st := b.Open(t)
+			s := fullServer(t, st, consent.Policy{})
+			s.do("PUT", "/fhir/Patient/p1", `{"resourceType":"Patient","id":"p1"}`).must(t, http.StatusCreated)
+			citizen := "Bearer " + s.issue(token.Claims{Subject: "p1", ClientID: "app", FHIRUser: "Patient/p1", Scope: scope.MustParse("patient/*.rs")})
+			s.do("GET", "/fhir/Patient/p1/$access-history", nil, "Authorization", citizen).must(t, http.StatusOK)
+			entries, err := st.ReadAudit(t.Context(), store.AuditQuery{Patient: "p1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := 0
+			for _, e := range entries {
+				if body := string(e.Body); strings.Contains(body, `"code":"operation"`) && strings.Contains(body, "Patient/p1") {
+					found++
+				}
+			}
+			if found != 1 {
+				t.Errorf("the journal holds %d operation entries about p1, want 1", found)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package rest
 
 import (
 	"context"
+	"github.com/ehealthplus/ehealth/internal/audit"
 	"net/http"
 	"net/url"
 	"slices"
@@ -151,6 +152,20 @@ func (a *API) operation(w http.ResponseWriter, r *http.Request, name string, ins
 	}
 	out, err := a.cfg.Operations.Run(r.Context(), a.caller(r), typ, name, instance, r.URL.Query(), body)
 	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	// The operation's writes are in the journal with their transaction;
+	// the call itself — what it answered, about which patient — is
+	// recorded before the answer, like a read.
+	e := audit.Event{Interaction: audit.Operation, Resource: typ, Query: strings.TrimPrefix(r.URL.RequestURI(), "/fhir/")}
+	if id, _ := instance["id"].(string); id != "" {
+		e.Resource = typ + "/" + id
+		if typ == "Patient" {
+			e.Patients = []string{id}
+		}
+	}
+	if err := a.record(r, e); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
