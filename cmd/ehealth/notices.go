@@ -57,6 +57,7 @@ func startNotices(ctx context.Context, p *platform.Platform, db string, f *notic
 	if err := w.Start(ctx); err != nil {
 		return nil, err
 	}
+	p.OnNotice(w.Kick)
 	return func() {
 		stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/ehealthplus/ehealth/internal/conformance"
 	"github.com/ehealthplus/ehealth/internal/consent"
@@ -41,7 +42,15 @@ type Platform struct {
 	// Roles turns a professional's role into the view of a record it
 	// sees (rest.Config.View).
 	Roles *resource.RoleViews
+	// noticed is called after a Communication (a notice) is written:
+	// the delivery worker's kick (OnNotice).
+	noticed *atomic.Pointer[func()]
 }
+
+// OnNotice sets fn to be called after each Communication written (a
+// notice in the outbox), so the delivery worker need not wait for its
+// next poll.
+func (p *Platform) OnNotice(fn func()) { p.noticed.Store(&fn) }
 
 // Option configures Open.
 type Option func(*options)
@@ -85,10 +94,16 @@ func Open(ctx context.Context, st store.Store, log *slog.Logger, opts ...Option)
 	policy := &o.policy
 	var reg *mpi.Registry         // made over the service below; the deposit check reads it
 	var roles *resource.RoleViews // likewise; it forgets a role's view when the role is written
+	noticed := &atomic.Pointer[func()]{}
 	svc := resource.New(st, validate.New(terms),
 		resource.WithDepositCheck(func(ctx context.Context, key string) error { return reg.Withdrawn(ctx, key) }),
 		link.Observer(), params.Observer(),
 		resource.WithObserver(func(ctx context.Context, v store.Version) { roles.Observe(ctx, v) }, "PractitionerRole"),
+		resource.WithObserver(func(context.Context, store.Version) {
+			if fn := noticed.Load(); fn != nil {
+				(*fn)()
+			}
+		}, "Communication"),
 		resource.WithIndexer(indexer),
 		resource.WithSearch(registry, link.Codes()),
 		resource.WithTxHook(policy.Hook, consent.Types...))
@@ -108,7 +123,7 @@ func Open(ctx context.Context, st store.Store, log *slog.Logger, opts ...Option)
 			return patient, ok, err
 		},
 	})
-	return &Platform{Service: svc, Store: st, Terminology: link, Search: params, Registry: reg, Consent: policy, ConsentOps: ops, Roles: roles}, nil
+	return &Platform{Service: svc, Store: st, Terminology: link, Search: params, Registry: reg, Consent: policy, ConsentOps: ops, Roles: roles, noticed: noticed}, nil
 }
 
 // AccessFor is the consent decision: the access predicate of a caller's
