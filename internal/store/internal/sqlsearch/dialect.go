@@ -77,6 +77,14 @@ type builder struct {
 	// bound is how many arguments the statement binds before this
 	// builder's: its placeholders are numbered after them.
 	bound int
+	// decide, when set, answers whether a patient key's grants open it to
+	// the access now (Engine.decider: one small query per key, cached for
+	// the request), so a patient-scoped statement names only the keys it
+	// may read instead of carrying every grant rule for every key —
+	// shorter SQL, which SQLite parses on every execution. err keeps its
+	// first failure.
+	decide func(key string) (bool, error)
+	err    error
 }
 
 // Binder binds an argument and returns its placeholder.
@@ -220,7 +228,7 @@ func (b *builder) scopedAccess(col string, sc scope) string {
 	if len(open) > 0 {
 		ors = append(ors, b.keyIn(col, open))
 	}
-	if len(b.access.Grants) > 0 {
+	if len(b.access.Grants) > 0 && b.decide == nil {
 		for _, k := range guarded {
 			ph := b.arg(k)
 			ors = append(ors, "("+col+" = "+ph+" AND "+b.grantedTo(ph)+")")
@@ -241,11 +249,23 @@ func (b *builder) compartmentKeys(patient string) (open, guarded []string) {
 		switch {
 		case a.Allows(k):
 			open = append(open, k)
-		case len(a.Grants) > 0 || len(a.Writers) > 0:
+		case len(a.Grants) > 0 && b.decide != nil && b.granted(k):
+			open = append(open, k)
+		case len(a.Writers) > 0 || (len(a.Grants) > 0 && b.decide == nil):
 			guarded = append(guarded, k)
 		}
 	}
 	return open, guarded
+}
+
+// granted is b.decide(k), keeping its first error in b.err (the key then
+// counts as not granted).
+func (b *builder) granted(k string) bool {
+	ok, err := b.decide(k)
+	if err != nil && b.err == nil {
+		b.err = err
+	}
+	return ok && err == nil
 }
 
 // keyIn is "col is one of keys", a few keys bound one by one so each is an

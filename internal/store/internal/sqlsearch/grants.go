@@ -28,6 +28,28 @@ func (e *Engine) Visible(ctx context.Context, db DB, a store.Access, patientKey,
 	return n > 0, nil
 }
 
+// decider returns the grant decision of builders of one request under a:
+// whether a patient key's grants open it now, one query per key, cached.
+// Keys the grants can never open — private keys, under which no grant is
+// recorded — are decided without asking.
+func (e *Engine) decider(ctx context.Context, db DB, a store.Access) func(string) (bool, error) {
+	decided := map[string]bool{}
+	return func(key string) (bool, error) {
+		if ok, seen := decided[key]; seen {
+			return ok, nil
+		}
+		ok := false
+		if !store.IsPrivateKey(key) {
+			var err error
+			if ok, err = e.Visible(ctx, db, store.Access{Grants: a.Grants, At: a.At}, key, ""); err != nil {
+				return false, err
+			}
+		}
+		decided[key] = ok
+		return ok, nil
+	}
+}
+
 // GrantSQL is the statements of the grant table, in the dialect's
 // placeholders: put one grant (grantee, patient_key, source, from, to; an
 // upsert) and delete a source's.

@@ -59,15 +59,22 @@ func (e *Engine) Search(ctx context.Context, db DB, q store.SearchQuery) (store.
 	if plan == nil {
 		return store.SearchPage{}, outcome.New(outcome.Internal, "search: no plan")
 	}
-	b := &builder{d: e.d, access: q.Access}
+	decide := e.decider(ctx, db, q.Access)
+	b := &builder{d: e.d, access: q.Access, decide: decide}
 	where, err := b.where(plan, q.Patient)
+	if err == nil {
+		err = b.err
+	}
 	if err != nil {
 		return store.SearchPage{}, err
 	}
 	page := store.SearchPage{Total: -1}
 	if plan.Total != "none" || plan.Summary == "count" {
-		cb := &builder{d: e.d, access: q.Access}
+		cb := &builder{d: e.d, access: q.Access, decide: decide}
 		sql, err := cb.countSQL(plan, q.Patient)
+		if err == nil {
+			err = cb.err
+		}
 		if err != nil {
 			return store.SearchPage{}, err
 		}
