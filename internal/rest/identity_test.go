@@ -102,6 +102,32 @@ func (e *identityEnv) citizen(hkid string) string {
 	return ""
 }
 
+// minor registers a child with a parent as substitute decision maker and
+// returns the master Patient's and the SDM's RelatedPerson's ids.
+func (e *identityEnv) minor(hkid string) (patient, sdm string) {
+	e.t.Helper()
+	body := fmt.Sprintf(`{"resourceType":"Parameters","parameter":[{"name":"patient","resource":{"resourceType":"Patient",
+ "identifier":[{"system":"http://www.immd.gov.hk/hkid","value":%q}],"name":[{"use":"official","family":"CHAN","given":["Siu Ming"]}],
+ "birthDate":"2018-05-01","gender":"male"}},
+ {"name":"substitute-decision-maker","resource":{"resourceType":"RelatedPerson",
+ "relationship":[{"coding":[{"system":%q,"code":"parent"}]}],"name":[{"family":"CHAN","given":["Mei Ling"]}],
+ "telecom":[{"system":"phone","value":"+852 9876 5432"}],"identifier":[{"system":"http://www.immd.gov.hk/hkid","value":"D288754(2)"}]}}]}`,
+		hkid, registry.SDMRoleSystem)
+	r := e.do("POST", "/fhir/Patient/$register", body).must(e.t, http.StatusOK)
+	for _, p := range r.body["parameter"].([]any) {
+		switch m := p.(map[string]any); m["name"] {
+		case "patient":
+			patient = m["resource"].(map[string]any)["id"].(string)
+		case "substitute-decision-maker":
+			sdm = strings.TrimPrefix(m["valueReference"].(map[string]any)["reference"].(string), "RelatedPerson/")
+		}
+	}
+	if patient == "" || sdm == "" {
+		e.t.Fatalf("$register of a minor: %s", r.raw)
+	}
+	return patient, sdm
+}
+
 // underCare gives org a sharing consent and a care encounter with patient,
 // as the operator: org's professionals see the patient.
 func (e *identityEnv) underCare(patient, org string) {
@@ -128,8 +154,8 @@ func (e *identityEnv) version(ref string) string {
 
 // TestRegistryIdentityProtected: a token — a professional of a provider
 // that sees the citizen, with every scope — cannot update, patch or delete
-// the citizen's master Patient nor the providers' registry's Organization,
-// Practitioner and PractitionerRole (403, a reason naming who owns them;
+// a citizen's master Patient, a child's substitute decision maker, nor the
+// providers' registry's Organization, Practitioner and PractitionerRole (403, a reason naming who owns them;
 // nothing changes), nor create a Patient claiming to be a master record or
 // an Organization claiming to be registered, plainly or in a transaction.
 // The provider's own local Patient stays its to write. The operator may
@@ -140,13 +166,15 @@ func TestRegistryIdentityProtected(t *testing.T) {
 		prac, role := e.professional(org, "mchk", "M1", "doctor")
 		master := e.citizen("A123456(3)")
 		e.underCare(master, org)
+		child, sdm := e.minor("E364912(5)")
+		e.underCare(child, org)
 		dr := e.as(prac, role, org)
 		as := []string{"Authorization", dr}
 		patch := []string{"Authorization", dr, "Content-Type", "application/json-patch+json"}
 
 		// The professional sees every one of them: a refusal below is about
 		// who owns the record, not about what the token may see.
-		targets := []string{"Patient/" + master, org, "Practitioner/" + prac, "PractitionerRole/" + role}
+		targets := []string{"Patient/" + master, "Patient/" + child, "RelatedPerson/" + sdm, org, "Practitioner/" + prac, "PractitionerRole/" + role}
 		for _, ref := range targets {
 			e.do("GET", "/fhir/"+ref, nil, as...).must(t, http.StatusOK)
 		}
