@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/ehealthplus/ehealth/internal/registry"
 	"github.com/ehealthplus/ehealth/internal/resource"
@@ -86,7 +89,7 @@ func runAdminProviderActive(ctx context.Context, cmd string, args []string, stdo
 // runAdminProfessional registers professionals: ehealth admin professional add.
 func runAdminProfessional(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "add" {
-		fmt.Fprintln(stderr, "usage: ehealth admin professional add --name NAME --council CODE --registration NUMBER --org Organization/ID [--role ROLE]…")
+		fmt.Fprintln(stderr, "usage: ehealth admin professional add --name NAME --council CODE --registration NUMBER --org Organization/ID [--profession PROFESSION] [--role ROLE]…")
 		return flag.ErrHelp
 	}
 	fs := flag.NewFlagSet("admin professional add", flag.ContinueOnError)
@@ -98,6 +101,7 @@ func runAdminProfessional(ctx context.Context, args []string, stdout, stderr io.
 	fs.StringVar(&p.Council, "council", "", "the council or board they are registered with: mchk, dchk, cmchk, ppbhk, nchk, mwchk, mltb, rb, ptb, otb, ob, cchk, ars, dhygchk (required)")
 	fs.StringVar(&p.Registration, "registration", "", "their number on its register (required)")
 	fs.StringVar(&p.Org, "org", "", "the provider they work for, Organization/ID (required)")
+	fs.StringVar(&p.Profession, "profession", "", "their profession, recorded on the role, whose view of a record follows it: "+strings.Join(slices.Sorted(maps.Keys(registry.Professions)), ", "))
 	fs.Var(&roles, "role", "healthcare-professional (the default) or user-administrator (repeat for both)")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err

@@ -9,8 +9,9 @@ import (
 
 // TestAdminProviders registers two providers and one professional at
 // both (one Practitioner, two roles), suspends a provider — which then
-// takes no professional — and reinstates it; bad kinds, councils and
-// roles are refused.
+// takes no professional — and reinstates it; a pharmacist is registered
+// with their profession; bad kinds, councils, roles and professions (an
+// unknown one, one of another council) are refused.
 func TestAdminProviders(t *testing.T) {
 	for _, db := range adminDatabases {
 		t.Run(db.name, func(t *testing.T) {
@@ -55,12 +56,18 @@ func TestAdminProviders(t *testing.T) {
 			if _, err := ehealth("professional", "add", "--name", "LEE Ka Yan", "--council", "nchk", "--registration", "N1", "--org", clinic); err != nil {
 				t.Errorf("after reinstatement: %v", err)
 			}
+			if out, err := ehealth("professional", "add", "--name", "HO Wing", "--council", "ppbhk", "--registration", "P1", "--org", hospital, "--profession", "pharmacist"); err != nil ||
+				!strings.Contains(out, "PractitionerRole/") {
+				t.Errorf("a pharmacist: %q %v", out, err)
+			}
 			for _, bad := range [][]string{
 				{"provider", "add", "--name", "X", "--kind", "spa"},
 				{"professional", "add", "--name", "X", "--council", "nope", "--registration", "1", "--org", hospital},
 				{"professional", "add", "--name", "X", "--council", "mchk", "--registration", "1", "--org", hospital, "--role", "boss"},
 				{"professional", "add", "--name", "X", "--council", "mchk", "--registration", "1", "--org", "Organization/ghost"},
 				{"provider", "suspend", "--org", "Organization/ghost"},
+				{"professional", "add", "--name", "X", "--council", "ppbhk", "--registration", "P9", "--org", hospital, "--profession", "alchemist"},
+				{"professional", "add", "--name", "X", "--council", "mchk", "--registration", "P9", "--org", hospital, "--profession", "pharmacist"},
 			} {
 				if _, err := ehealth(bad...); err == nil {
 					t.Errorf("accepted %v", bad)

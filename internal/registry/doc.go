@@ -11,7 +11,16 @@
 //
 //   - The master Patient carries meta.tag MPISystem|master; a withdrawn
 //     citizen's also MPISystem|withdrawn. Providers' own Patient records
-//     carry neither.
+//     carry neither. The resource service lets only the platform's code
+//     (the registry writes as it) and the operator write a record with a
+//     tag of MPISystem (resource/origin.go): no token creates a "master"
+//     Patient or changes one.
+//   - The providers' registry's Organization, Practitioner and
+//     PractitionerRole, and the SDM's RelatedPerson written at
+//     registration, carry resource.RegistryOriginSystem|registry,
+//     protected the same way; a PractitionerRole's first code is the
+//     professional's profession (Professions), which decides the role's
+//     view of a record (resource/views.json).
 //   - Names: one HumanName per language, each with the core extension
 //     http://hl7.org/fhir/StructureDefinition/language (valueCode "en" or
 //     "zh-HK"); a Chinese name keeps its characters in text, family and

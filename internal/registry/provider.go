@@ -77,6 +77,7 @@ func (r *Registry) AddProvider(ctx context.Context, c resource.Caller, name, kin
 		},
 		"name": name,
 	}
+	registered(org)
 	v, err := r.svc.Create(ctx, system(c), "Organization", org)
 	if err != nil {
 		return "", err
@@ -92,12 +93,20 @@ type Professional struct {
 	Registration string   // the number on the council's register
 	Org          string   // Organization/ID
 	Roles        []string // keys of ProfessionalRoles; healthcare-professional when none
+	// Profession is a key of Professions, recorded as the role's first
+	// code; "" for none (a role that sees what every configured-nowhere
+	// role sees).
+	Profession string
 }
 
 // AddProfessional registers a professional's role at a provider: the
 // Practitioner (one per registration number: a professional at two
-// providers has one Practitioner and two roles) and a PractitionerRole.
-// It returns both ids.
+// providers has one Practitioner and two roles) and a PractitionerRole
+// whose codes are the profession (Professions) and the roles. Both carry
+// the registry's origin tag (registered), so no token changes them. Only
+// a Practitioner the registry wrote is taken as the professional's: one
+// a token wrote with the same registration number is not. It returns
+// both ids.
 func (r *Registry) AddProfessional(ctx context.Context, c resource.Caller, p Professional) (practitioner, role string, err error) {
 	if err := checkProfessional(&p); err != nil {
 		return "", "", err
@@ -109,7 +118,10 @@ func (r *Registry) AddProfessional(ctx context.Context, c resource.Caller, p Pro
 		return "", "", outcome.New(outcome.Unprocessable, "%s is not an active provider", p.Org)
 	}
 	regSystem := RegistrationSystemPrefix + p.Council
-	existing, err := r.search(ctx, "Practitioner", url.Values{"identifier": {regSystem + "|" + p.Registration}}, "")
+	existing, err := r.search(ctx, "Practitioner", url.Values{
+		"identifier": {regSystem + "|" + p.Registration},
+		"_tag":       {resource.RegistryOriginSystem + "|" + resource.RegistryOriginRegistry},
+	}, "")
 	if err != nil {
 		return "", "", err
 	}
@@ -119,6 +131,9 @@ func (r *Registry) AddProfessional(ctx context.Context, c resource.Caller, p Pro
 		return "", "", err
 	}
 	var codes []any
+	if p.Profession != "" {
+		codes = append(codes, professionCode(p.Profession))
+	}
 	for _, code := range p.Roles {
 		codes = append(codes, map[string]any{"coding": []any{map[string]any{"system": ProfessionalRoleSystem, "code": code, "display": ProfessionalRoles[code]}}})
 	}
@@ -129,11 +144,12 @@ func (r *Registry) AddProfessional(ctx context.Context, c resource.Caller, p Pro
 		"organization": ref("Organization", orgID),
 		"code":         codes,
 	}
+	registered(pr)
 	v, err := r.svc.Create(ctx, system(c), "PractitionerRole", pr)
 	if err != nil {
 		return "", "", err
 	}
-	r.log.Info("professional added", "practitioner", practitioner, "role", v.ID, "organization", orgID, "by", c.Writer)
+	r.log.Info("professional added", "practitioner", practitioner, "role", v.ID, "organization", orgID, "profession", p.Profession, "by", c.Writer)
 	return practitioner, v.ID, nil
 }
 
@@ -159,7 +175,7 @@ func checkProfessional(p *Professional) error {
 			return outcome.New(outcome.Invalid, "role %q: want one of %s", role, keys(ProfessionalRoles))
 		}
 	}
-	return nil
+	return checkProfession(p)
 }
 
 func (r *Registry) createPractitioner(ctx context.Context, c resource.Caller, p Professional, regSystem string) (string, error) {
@@ -176,6 +192,7 @@ func (r *Registry) createPractitioner(ctx context.Context, c resource.Caller, p 
 		}},
 		"name": []any{withLanguage(map[string]any{"text": p.Name})},
 	}
+	registered(prac)
 	v, err := r.svc.Create(ctx, system(c), "Practitioner", prac)
 	if err != nil {
 		return "", err
@@ -220,6 +237,13 @@ func (r *Registry) Active(ctx context.Context, org string) (bool, error) {
 	}
 	active, ok := f.res["active"].(bool)
 	return !ok || active, nil
+}
+
+// registered tags res as an entry of the providers' registry
+// (resource.RegistryOriginSystem): from then on only the platform's code
+// and the operator change or delete it (resource/origin.go).
+func registered(res map[string]any) {
+	resource.AddTag(res, resource.RegistryOriginSystem, resource.RegistryOriginRegistry)
 }
 
 // keys lists a table's keys, sorted, for messages.

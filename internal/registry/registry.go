@@ -21,8 +21,9 @@ import (
 const (
 	base = "https://ehealth.hk/fhir/"
 	// MPISystem codes the tags the registry puts on master Patients and on
-	// its Provenance records.
-	MPISystem = base + "CodeSystem/mpi"
+	// its Provenance records. Only the platform's code and the operator
+	// write a record carrying one (resource.MPISystem, origin.go).
+	MPISystem = resource.MPISystem
 	// ConsentCategorySystem codes the kinds of eHealth consent: joining
 	// (any participating provider may deposit) and sharing (one provider
 	// may view).
@@ -42,10 +43,10 @@ const (
 
 // The codes of MPISystem.
 const (
-	TagMaster    = "master"    // the master Patient of a registered citizen
-	TagWithdrawn = "withdrawn" // the citizen has withdrawn from eHealth
-	TagMerge     = "merge"     // a Provenance recording a merge
-	TagUnmerge   = "unmerge"   // a Provenance recording an unmerge
+	TagMaster    = resource.MPIMaster // the master Patient of a registered citizen
+	TagWithdrawn = "withdrawn"        // the citizen has withdrawn from eHealth
+	TagMerge     = "merge"            // a Provenance recording a merge
+	TagUnmerge   = "unmerge"          // a Provenance recording an unmerge
 )
 
 // The codes of ConsentCategorySystem.

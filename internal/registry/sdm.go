@@ -180,6 +180,7 @@ func sdmRelatedPerson(id, patientID string, sdm SDM, start time.Time, end *time.
 	if sdm.Document != nil {
 		rp["identifier"] = []any{sdm.Document.Identifier()}
 	}
+	registered(rp) // who acts for the citizen is the registry's to say
 	return rp
 }
 

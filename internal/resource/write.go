@@ -102,6 +102,9 @@ func (s *Service) create(ctx context.Context, tx store.Tx, c Caller, typ, id str
 		return store.Version{}, err
 	}
 	res["id"] = id
+	if err := mayWriteAt(typ, id); err != nil {
+		return store.Version{}, err
+	}
 	p, err := c.permits(scope.InteractionCreate, typ)
 	if err != nil {
 		return store.Version{}, err
@@ -123,6 +126,9 @@ func (s *Service) update(ctx context.Context, tx store.Tx, c Caller, typ, id str
 		return store.Version{}, false, err
 	}
 	if err := checkBody(typ, id, res); err != nil {
+		return store.Version{}, false, err
+	}
+	if err := mayWriteAt(typ, id); err != nil {
 		return store.Version{}, false, err
 	}
 	p, err := c.permits(scope.InteractionUpdate, typ)
@@ -178,6 +184,9 @@ func (s *Service) delete(ctx context.Context, tx store.Tx, c Caller, typ, id str
 	if err := checkType(typ); err != nil {
 		return store.Version{}, err
 	}
+	if err := mayWriteAt(typ, id); err != nil {
+		return store.Version{}, err
+	}
 	p, err := c.permits(scope.InteractionDelete, typ)
 	if err != nil {
 		return store.Version{}, err
@@ -213,6 +222,9 @@ func (s *Service) delete(ctx context.Context, tx store.Tx, c Caller, typ, id str
 
 func (s *Service) patch(ctx context.Context, tx store.Tx, c Caller, typ, id string, patch []byte, format PatchFormat, ifMatch int64) (store.Version, error) {
 	if err := checkType(typ); err != nil {
+		return store.Version{}, err
+	}
+	if err := mayWriteAt(typ, id); err != nil {
 		return store.Version{}, err
 	}
 	p, err := c.permits(scope.InteractionPatch, typ)

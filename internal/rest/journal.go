@@ -173,6 +173,5 @@ func (a *API) runJournalSearch(w http.ResponseWriter, r *http.Request, params ur
 
 // journalWrite refuses a write to a journal entry.
 func (a *API) journalWrite(w http.ResponseWriter, r *http.Request) {
-	a.writeError(w, r, outcome.New(outcome.NotAllowed,
-		"AuditEvent/%s is an entry of the audit journal: the journal is append-only and its AuditEvents are read-only for everyone, the operator included", r.PathValue("id")))
+	a.writeError(w, r, resource.JournalWriteRefused(r.PathValue("id")))
 }
