@@ -1,6 +1,8 @@
 package consent
 
 import (
+	"context"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -46,4 +48,18 @@ func (p *Policy) Access(w resource.Who) store.Access {
 		return store.Access{NonPatient: true, Writers: []string{w.Org}}
 	}
 	return store.Access{}
+}
+
+// InEmergency reports whether who, a professional, holds an emergency
+// access (break-glass) to patient now: what they read of that patient is
+// then audited as an emergency access.
+func (p *Policy) InEmergency(ctx context.Context, s store.Searcher, who resource.Who, patient string) (bool, error) {
+	if !strings.HasPrefix(who.FHIRUser, "Practitioner/") {
+		return false, nil
+	}
+	ok, err := s.Visible(ctx, store.Access{Grants: [][]string{{emergencyGrantee(who.FHIRUser)}}}, patient, "")
+	if err != nil {
+		return false, fmt.Errorf("consent: emergency access of %s to Patient/%s: %w", who.FHIRUser, patient, err)
+	}
+	return ok, nil
 }

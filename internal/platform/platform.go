@@ -126,6 +126,12 @@ func Open(ctx context.Context, st store.Store, log *slog.Logger, opts ...Option)
 	return &Platform{Service: svc, Store: st, Terminology: link, Search: params, Registry: reg, Consent: policy, ConsentOps: ops, Roles: roles, noticed: noticed}, nil
 }
 
+// InEmergency tells whether who holds an emergency access to patient now
+// (rest.Config.Emergency: such accesses are audited as emergencies).
+func (p *Platform) InEmergency(ctx context.Context, who resource.Who, patient string) (bool, error) {
+	return p.Consent.InEmergency(ctx, p.Store, who, patient)
+}
+
 // AccessFor is the consent decision: the access predicate of a caller's
 // reads and searches (rest.Config.Access).
 func (p *Platform) AccessFor(w resource.Who) store.Access { return p.Consent.Access(w) }

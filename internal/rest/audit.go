@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"slices"
 	"context"
 	"net"
 	"net/http"
@@ -126,6 +127,59 @@ func patientsOf(sets ...[]store.Version) []string {
 		}
 	}
 	return out
+}
+
+// restrictedOf lists, once each, the patients some of whose restricted
+// records versions hold.
+func restrictedOf(sets ...[]store.Version) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, vs := range sets {
+		for _, v := range vs {
+			if k := store.BaseKey(v.PatientKey); store.IsRestrictedKey(v.PatientKey) && !seen[k] {
+				seen[k] = true
+				out = append(out, k)
+			}
+		}
+	}
+	return out
+}
+
+// recordServed records e about the patients whose records sets hold, one
+// event per kind of access, so the citizen's access history can say which
+// were emergency accesses (the caller's own break-glass was in force:
+// Config.Emergency) and which opened restricted records.
+func (a *API) recordServed(r *http.Request, e audit.Event, sets ...[]store.Version) error {
+	patients, restricted := patientsOf(sets...), restrictedOf(sets...)
+	type kind struct{ emergency, restricted bool }
+	groups := map[kind][]string{}
+	var kinds []kind
+	for _, p := range patients {
+		k := kind{restricted: slices.Contains(restricted, p)}
+		if a.cfg.Emergency != nil {
+			claims, _ := r.Context().Value(claimsKey{}).(token.Claims)
+			in, err := a.cfg.Emergency(r.Context(), resource.Who{FHIRUser: claims.FHIRUser, Org: claims.Org}, p)
+			if err != nil {
+				return outcome.Wrap(outcome.Transient, "the access could not be recorded in the audit journal; nothing was served", err)
+			}
+			k.emergency = in
+		}
+		if _, ok := groups[k]; !ok {
+			kinds = append(kinds, k)
+		}
+		groups[k] = append(groups[k], p)
+	}
+	if len(kinds) == 0 {
+		return a.record(r, e)
+	}
+	for _, k := range kinds {
+		ek := e
+		ek.Patients, ek.Emergency, ek.Restricted = groups[k], k.emergency, k.restricted
+		if err := a.record(r, ek); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // queryOf is the search as received after the base: "Observation?code=…".

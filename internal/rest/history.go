@@ -69,7 +69,7 @@ func (a *API) history(w http.ResponseWriter, r *http.Request) {
 		served = append(served, versionKey(v))
 		last = v.Seq
 	}
-	if err := a.record(r, historyEvent(q, queryOf(r), served)); err != nil {
+	if err := a.recordServed(r, historyEvent(q, queryOf(r)), served); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
@@ -83,9 +83,10 @@ func (a *API) history(w http.ResponseWriter, r *http.Request) {
 }
 
 // historyEvent is the audit of a history page: the instance, or the type's
-// or system's query, and the patients whose versions it serves.
-func historyEvent(q store.HistoryQuery, query string, served []store.Version) audit.Event {
-	e := audit.Event{Interaction: audit.HistorySystem, Query: query, Patients: patientsOf(served)}
+// or system's query (the patients whose versions it serves are added by
+// recordServed).
+func historyEvent(q store.HistoryQuery, query string) audit.Event {
+	e := audit.Event{Interaction: audit.HistorySystem, Query: query}
 	switch {
 	case q.ID != "":
 		e.Interaction, e.Resource, e.Query = audit.HistoryInstance, q.Type+"/"+q.ID, ""

@@ -42,7 +42,7 @@ func fullServer(t *testing.T, st store.Store, policy consent.Policy) *server {
 	t.Cleanup(func() { auditor.Close(context.Background()) })
 	j := journal.New(st, p.Service, p.Registry)
 	api := rest.New(p.Service, rest.Config{Tokens: tokens, Access: p.AccessFor, Audit: auditor, Journal: j, Notified: st,
-		View: p.Roles.View, Operations: rest.OperationSet{p.Terminology, p.Registry, p.ConsentOps, notify.NewChoices(p.Service), j}},
+		View: p.Roles.View, Emergency: p.InEmergency, Operations: rest.OperationSet{p.Terminology, p.Registry, p.ConsentOps, notify.NewChoices(p.Service), j}},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	hs := httptest.NewServer(api.Handler())
 	t.Cleanup(hs.Close)
@@ -328,6 +328,69 @@ func TestOperationsAudited(t *testing.T) {
 			}
 			if found != 1 {
 				t.Errorf("the journal holds %d operation entries about p1, want 1", found)
+			}
+		})
+	}
+}
+
+// TestAccessFlags: a professional's reads during their emergency access
+// are audited as emergency accesses, and reads of an opened restricted
+// record as restricted accesses, so the citizen's access history says so;
+// an ordinary read is neither.
+func TestAccessFlags(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.Name, func(t *testing.T) {
+			st := b.Open(t)
+			s := fullServer(t, st, consent.Policy{Emergency: true})
+			s.do("PUT", "/fhir/Organization/clinic", `{"resourceType":"Organization","id":"clinic","name":"Clinic A"}`).must(t, http.StatusCreated)
+			s.do("PUT", "/fhir/Patient/p1", `{"resourceType":"Patient","id":"p1"}`).must(t, http.StatusCreated)
+			join(t, s, "p1")
+			s.do("PUT", "/fhir/Observation/o1", `{"resourceType":"Observation","id":"o1","status":"final","code":{"text":"BP"},"subject":{"reference":"Patient/p1"}}`).must(t, http.StatusCreated)
+			s.do("PUT", "/fhir/Observation/r1", `{"resourceType":"Observation","id":"r1","status":"final","code":{"text":"HIV"},"subject":{"reference":"Patient/p1"},
+ "meta":{"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-Confidentiality","code":"R"}]}}`).must(t, http.StatusCreated)
+			pro := func(id string) string {
+				return "Bearer " + s.issue(token.Claims{Subject: id, ClientID: "emr", FHIRUser: "Practitioner/" + id, Org: "Organization/clinic",
+					Purpose: "TREAT", Scope: scope.MustParse("user/*.rs")})
+			}
+			er, ward, lab := pro("er"), pro("ward"), pro("labdr")
+			s.do("GET", "/fhir/Observation/o1", nil, "Authorization", er).must(t, http.StatusNotFound)
+			s.do("POST", "/fhir/Patient/p1/$emergency-access", `{"resourceType":"Parameters","parameter":[{"name":"reason","valueString":"unconscious in A&E"}]}`,
+				"Authorization", er).must(t, http.StatusOK)
+			s.do("GET", "/fhir/Observation/o1", nil, "Authorization", er).must(t, http.StatusOK)
+			// ward sees p1 by consent and care; labdr has also opened the
+			// restricted record.
+			s.do("PUT", "/fhir/Consent/c1", sharingConsent("c1", "p1", "clinic", "active", "")).must(t, http.StatusCreated)
+			s.do("PUT", "/fhir/Encounter/e1", careEncounter("e1", "p1", "clinic", "in-progress")).must(t, http.StatusCreated)
+			s.do("GET", "/fhir/Observation/o1", nil, "Authorization", ward).must(t, http.StatusOK)
+			s.do("PUT", "/fhir/Consent/ra", grantConsent("ra", consent.CategoryRestrictedAccess, "p1", "Practitioner/labdr", "")).must(t, http.StatusCreated)
+			s.do("GET", "/fhir/Observation/r1", nil, "Authorization", lab).must(t, http.StatusOK)
+
+			entries, err := st.ReadAudit(t.Context(), store.AuditQuery{Patient: "p1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]string{}
+			for _, e := range entries {
+				body := string(e.Body)
+				if !strings.Contains(body, `"code":"read"`) {
+					continue
+				}
+				for _, who := range []string{"er", "ward", "labdr"} {
+					if strings.Contains(body, `"Practitioner/`+who+`"`) {
+						got[who] = fmt.Sprintf("emergency=%v restricted=%v", strings.Contains(body, "BTG"), strings.Contains(body, `"code":"R","display":"restricted"`))
+					}
+				}
+			}
+			want := map[string]string{"er": "emergency=true restricted=false", "ward": "emergency=false restricted=false", "labdr": "emergency=false restricted=true"}
+			for who, w := range want {
+				if got[who] != w {
+					t.Errorf("%s's read is audited with %q, want %q", who, got[who], w)
+				}
+			}
+			citizen := "Bearer " + s.issue(token.Claims{Subject: "p1", ClientID: "app", FHIRUser: "Patient/p1", Scope: scope.MustParse("patient/*.rs")})
+			h := s.do("GET", "/fhir/Patient/p1/$access-history", nil, "Authorization", citizen).must(t, http.StatusOK)
+			if raw := string(h.raw); !strings.Contains(raw, `"name":"emergency","valueBoolean":true`) || !strings.Contains(raw, `"name":"restricted","valueBoolean":true`) {
+				t.Errorf("the access history does not flag the emergency and restricted accesses: %s", raw)
 			}
 		})
 	}

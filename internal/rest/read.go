@@ -23,8 +23,8 @@ func (a *API) read(w http.ResponseWriter, r *http.Request) {
 	}
 	v, err := a.svc.Read(r.Context(), a.caller(r), r.PathValue("type"), r.PathValue("id"))
 	if err == nil {
-		err = a.record(r, audit.Event{Interaction: audit.Read, Resource: v.Type + "/" + v.ID + "/_history/" + strconv.FormatInt(v.VersionID, 10),
-			Patients: patientsOf([]store.Version{v})})
+		err = a.recordServed(r, audit.Event{Interaction: audit.Read, Resource: v.Type + "/" + v.ID + "/_history/" + strconv.FormatInt(v.VersionID, 10)},
+			[]store.Version{v})
 	}
 	a.answerRead(w, r, v, err)
 }
@@ -42,8 +42,8 @@ func (a *API) vread(w http.ResponseWriter, r *http.Request) {
 	}
 	v, err := a.svc.VRead(r.Context(), a.caller(r), r.PathValue("type"), r.PathValue("id"), vid)
 	if err == nil {
-		err = a.record(r, audit.Event{Interaction: audit.VRead, Resource: v.Type + "/" + v.ID + "/_history/" + strconv.FormatInt(v.VersionID, 10),
-			Patients: patientsOf([]store.Version{v})})
+		err = a.recordServed(r, audit.Event{Interaction: audit.VRead, Resource: v.Type + "/" + v.ID + "/_history/" + strconv.FormatInt(v.VersionID, 10)},
+			[]store.Version{v})
 	}
 	a.answerRead(w, r, v, err)
 }

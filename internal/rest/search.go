@@ -90,7 +90,7 @@ func (a *API) runSearch(w http.ResponseWriter, r *http.Request, typ string, para
 		if typ == "" {
 			interaction = audit.SearchSystem
 		}
-		err = a.record(r, audit.Event{Interaction: interaction, Resource: typ, Query: queryOf(r), Patients: patientsOf(res.Matches, res.Included)})
+		err = a.recordServed(r, audit.Event{Interaction: interaction, Resource: typ, Query: queryOf(r)}, res.Matches, res.Included)
 	}
 	if err != nil {
 		a.writeError(w, r, err)
@@ -204,7 +204,7 @@ func (a *API) everything(w http.ResponseWriter, r *http.Request) {
 	res, err := a.svc.Everything(r.Context(), a.caller(r), r.PathValue("id"), params,
 		resource.SearchOptions{BaseURL: base, Cursor: params.Get(cursorParam)})
 	if err == nil {
-		err = a.record(r, audit.Event{Interaction: audit.SearchType, Resource: "Patient", Query: queryOf(r), Patients: patientsOf(res.Matches, res.Included)})
+		err = a.recordServed(r, audit.Event{Interaction: audit.SearchType, Resource: "Patient", Query: queryOf(r)}, res.Matches, res.Included)
 	}
 	if err != nil {
 		a.writeError(w, r, err)

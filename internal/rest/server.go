@@ -40,6 +40,10 @@ type Config struct {
 	// of a citizen writes a first-access notice to them before the answer
 	// (notice.go). The keyed store of the platform's database.
 	Notified store.Keyed
+	// Emergency, when set, tells whether who is in an emergency access
+	// (break-glass) to patient now: their audited accesses to that
+	// patient are marked emergency (consent.Policy.InEmergency).
+	Emergency func(ctx context.Context, who resource.Who, patient string) (bool, error)
 	// Version is the software version stated in the CapabilityStatement.
 	Version string
 	// Operations runs the operations beyond the core interactions (nil: none).
