@@ -1,10 +1,10 @@
 package rest
 
 import (
-	"slices"
 	"context"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
