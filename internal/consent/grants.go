@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ehealthplus/ehealth/internal/outcome"
 	"github.com/ehealthplus/ehealth/internal/store"
 )
 
@@ -117,7 +118,7 @@ func (p *Policy) codeAttempts() int {
 
 // Types are the resource types whose versions carry grants: Policy.Hook
 // must run on each.
-var Types = []string{"Consent", "Encounter", "EpisodeOfCare"}
+var Types = []string{"Consent", "Encounter", "EpisodeOfCare", "Appointment", "ServiceRequest"}
 
 // Hook records the grants one version carries, replacing what its earlier
 // versions carried (a resource.TxHook: it runs inside the write's
@@ -141,6 +142,8 @@ func (p *Policy) Hook(ctx context.Context, tx store.Tx, v store.Version) error {
 		grants, err = consentGrants(v)
 	case "Encounter", "EpisodeOfCare":
 		grants, err = p.careGrants(v)
+	case "Appointment", "ServiceRequest":
+		grants, err = p.bookedCare(ctx, tx, v)
 	}
 	if err != nil {
 		return fmt.Errorf("consent: grants of %s: %w", source, err)
@@ -291,6 +294,126 @@ func (p *Policy) careGrants(v store.Version) ([]store.Grant, error) {
 		to = to.Add(after)
 	}
 	return []store.Grant{{Grantee: careGrantee(org), From: from, To: to}}, nil
+}
+
+// bookedCare is the care relationship an appointment or a referral makes
+// with the providers it books or refers the patient to: an Appointment's
+// participants, a ServiceRequest's performers — an Organization, or the
+// organisation of a PractitionerRole, HealthcareService or Location (read
+// in the write's transaction). An appointment holds from its start (or
+// when written) until CareAfter past its end; a referral from when it was
+// authored while it is active or on hold, and until CareAfter past its
+// completion. Proposed, cancelled, no-show, draft, revoked and mistaken
+// ones make none.
+func (p *Policy) bookedCare(ctx context.Context, tx store.Tx, v store.Version) ([]store.Grant, error) {
+	var r struct {
+		Status      string `json:"status"`
+		Start       string `json:"start"`
+		End         string `json:"end"`
+		AuthoredOn  string `json:"authoredOn"`
+		Participant []struct {
+			Actor  reference `json:"actor"`
+			Status string    `json:"status"`
+		} `json:"participant"`
+		Performer []reference `json:"performer"`
+	}
+	if err := json.Unmarshal(v.Body, &r); err != nil {
+		return nil, err
+	}
+	after := p.CareAfter
+	if after == 0 {
+		after = DefaultCareAfter
+	}
+	var refs []string
+	var from, to time.Time
+	var err error
+	switch v.Type {
+	case "Appointment":
+		switch r.Status {
+		case "proposed", "cancelled", "noshow", "entered-in-error", "":
+			return nil, nil
+		}
+		for _, pt := range r.Participant {
+			if pt.Status != "declined" {
+				refs = append(refs, pt.Actor.Reference)
+			}
+		}
+		if from, to, err = window(period{Start: r.Start, End: r.End}, "", v.Updated); err != nil {
+			return nil, err
+		}
+		if !to.IsZero() {
+			to = to.Add(after)
+		}
+	case "ServiceRequest":
+		switch r.Status {
+		case "active", "on-hold":
+		case "completed":
+			to = v.Updated.Add(after)
+		default:
+			return nil, nil
+		}
+		for _, pf := range r.Performer {
+			refs = append(refs, pf.Reference)
+		}
+		from = v.Updated
+		if r.AuthoredOn != "" {
+			if from, err = parseTime(r.AuthoredOn, false); err != nil {
+				return nil, err
+			}
+		}
+	}
+	var out []store.Grant
+	seen := map[string]bool{}
+	for _, ref := range refs {
+		org, err := organisationOf(ctx, tx, ref)
+		if err != nil {
+			return nil, err
+		}
+		if org != "" && !seen[org] {
+			seen[org] = true
+			out = append(out, store.Grant{Grantee: careGrantee(org), From: from, To: to})
+		}
+	}
+	return out, nil
+}
+
+// organisationOf is the provider a participant or performer reference
+// stands for: the Organization itself, or the organisation of the
+// PractitionerRole, HealthcareService or Location it names ("" for
+// anything else: a Practitioner alone belongs to no one provider).
+func organisationOf(ctx context.Context, tx store.Tx, ref string) (string, error) {
+	typ, id, ok := strings.Cut(ref, "/")
+	if !ok || id == "" || strings.Contains(id, "/") {
+		return "", nil
+	}
+	field := map[string]string{"PractitionerRole": "organization", "HealthcareService": "providedBy", "Location": "managingOrganization"}[typ]
+	switch {
+	case typ == "Organization":
+		return ref, nil
+	case field == "":
+		return "", nil
+	}
+	v, err := tx.Read(ctx, typ, id)
+	if outcome.Is(err, outcome.NotFound) || (err == nil && v.Deleted) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", ref, err)
+	}
+	var res map[string]json.RawMessage
+	if err := json.Unmarshal(v.Body, &res); err != nil {
+		return "", err
+	}
+	var org reference
+	if raw, ok := res[field]; ok {
+		if err := json.Unmarshal(raw, &org); err != nil {
+			return "", err
+		}
+	}
+	if !strings.HasPrefix(org.Reference, "Organization/") {
+		return "", nil
+	}
+	return org.Reference, nil
 }
 
 // window is the validity of a period: from its start (else fallback, else
