@@ -38,6 +38,11 @@ type Dialect struct {
 	TextKey func(expr string) string
 	// Updated is resource_current's update time column, in microseconds.
 	Updated string
+	// Fence ends a correlated EXISTS subquery the engine means to be probed
+	// per row (semi.go), so the planner does not turn it into a join that
+	// reads the subquery's whole set: PostgreSQL's " OFFSET 0" (it pulls
+	// up no EXISTS with an OFFSET); SQLite never pulls one up ("").
+	Fence string
 	// PatientIndex, when set, returns the hint that makes a compartment
 	// search read table through its patient-leading index ("" for none).
 	// SQLite needs it: without statistics its planner answers an OR of
@@ -64,6 +69,11 @@ type builder struct {
 	// bound is how many arguments the statement binds before this
 	// builder's: its placeholders are numbered after them.
 	bound int
+	// semi compiles _has and chains as correlated EXISTS semi-joins
+	// probed from the resource they are about (semi.go), so a page read
+	// in its order stops after _count matches; otherwise they select the
+	// whole set of resources they match, for an IN.
+	semi bool
 }
 
 // Binder binds an argument and returns its placeholder.
