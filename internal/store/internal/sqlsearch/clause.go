@@ -30,7 +30,11 @@ func (b *builder) where(plan *search.Query, patient string) (string, error) {
 	if plan.ResourceType != "" {
 		sc.types = []string{plan.ResourceType}
 	}
-	conds := []string{"NOT c.deleted", b.typeCond("c.type", sc.types), b.scopedAccess("c.patient_key", sc)}
+	key := "c.patient_key"
+	if b.semi && sc.patient == "" && b.d.Unindexed != nil {
+		key = b.d.Unindexed(key)
+	}
+	conds := []string{"NOT c.deleted", b.typeCond("c.type", sc.types), b.scopedAccess(key, sc)}
 	for _, cl := range plan.Clauses {
 		cond, err := b.clause(cl, sc, "c.rid")
 		if err != nil {

@@ -43,6 +43,11 @@ type Dialect struct {
 	// reads the subquery's whole set: PostgreSQL's " OFFSET 0" (it pulls
 	// up no EXISTS with an OFFSET); SQLite never pulls one up ("").
 	Fence string
+	// Unindexed, when set, wraps a column so the planner uses no index on
+	// it: SQLite's unary "+". A page probed per resource (semi.go) must
+	// walk its type in rid order; under an access predicate SQLite would
+	// otherwise start from the visible patients' keys and sort every match.
+	Unindexed func(col string) string
 	// PatientIndex, when set, returns the hint that makes a compartment
 	// search read table through its patient-leading index ("" for none).
 	// SQLite needs it: without statistics its planner answers an OR of

@@ -51,7 +51,7 @@ func (e *Engine) semiJoins(ctx context.Context, db DB, q store.SearchQuery) (boo
 		var rows string
 		if c.Chain != nil {
 			var err error
-			if rows, err = b.chainRows(c, sc); err != nil {
+			if rows, err = b.chainTargets(c); err != nil {
 				return false, err
 			}
 		} else {
@@ -76,6 +76,23 @@ func (e *Engine) broad() int {
 		return e.broadAt
 	}
 	return broadAt
+}
+
+// chainTargets selects the targets chain clause c can reach: visible
+// resources of the chain's types matching the chained clause. A chain is
+// broad by its targets, not by its references: the resources referring to
+// one target are contiguous in rid order (a patient's records are written
+// together), so a walk in rid order meets a match about once per target,
+// and a few targets with many references each would be found only after
+// reading most of the type.
+func (b *builder) chainTargets(c search.Clause) (string, error) {
+	t := b.alias("t")
+	inner, err := b.clause(c.Chain.Clause, scope{types: c.Chain.Types, row: t}, t+".rid")
+	if err != nil {
+		return "", err
+	}
+	return "SELECT 1 FROM resource_current " + t + " WHERE " + and(b.typeCond(t+".type", c.Chain.Types), "NOT "+t+".deleted",
+		b.accessCond(t+".patient_key"), inner), nil
 }
 
 // hasSize selects a row for each reference of _has clause c's set. When
