@@ -77,8 +77,9 @@ func (a *API) capabilityStatement(base string) map[string]any {
 		"format":      []any{"application/fhir+json", "json"},
 		"patchFormat": []any{"application/json-patch+json", "application/fhir+json"},
 		"rest": []any{map[string]any{
-			"mode":     "server",
-			"resource": resources,
+			"mode":          "server",
+			"documentation": totalsDocumentation,
+			"resource":      resources,
 			"interaction": []any{
 				map[string]any{"code": "transaction"},
 				map[string]any{"code": "batch"},
@@ -88,3 +89,11 @@ func (a *API) capabilityStatement(base string) map[string]any {
 		}},
 	}
 }
+
+// totalsDocumentation tells clients when a searchset carries Bundle.total
+// (https://hl7.org/fhir/R4/search.html#total; the server chooses when
+// _total is not given). It is what sqlsearch does (semi.go).
+const totalsDocumentation = "Search totals: `_total=accurate` and `_summary=count` always count exactly; `_total=none` gives no total. " +
+	"Without `_total`, a search with a chain or `_has` counts exactly only up to 100 matches (or when the first page holds them all) and " +
+	"otherwise leaves `Bundle.total` out, so its pages stay as fast as the page itself; every other search counts exactly. " +
+	"`_total=estimate` on such a search gives, beyond 100 matches, the database planner's estimate where it has one (PostgreSQL), else no total."

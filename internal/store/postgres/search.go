@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/big"
 	"strconv"
@@ -34,6 +35,7 @@ var dialect = &sqlsearch.Dialect{
 		return "to_tsvector('simple', " + x + ".text) @@ to_tsquery('simple', " + b.Arg(tsQuery(words)) + ")"
 	},
 	Updated: "updated_us",
+	Fence:   " OFFSET 0",
 }
 
 // tsQuery is the tsquery of words (letters and digits only, so no
@@ -123,4 +125,23 @@ func (s *Store) Analyze(ctx context.Context) error {
 		return fmt.Errorf("postgres: analyze: %w", err)
 	}
 	return nil
+}
+
+// Estimate returns the planner's estimate of the rows query returns (its
+// top plan node's), for _total=estimate (sqlsearch.Estimator): planning
+// only, nothing is read.
+func (d searchDB) Estimate(ctx context.Context, query string, args []any) (int64, error) {
+	var out []byte
+	if err := d.s.pool.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+query, args...).Scan(&out); err != nil {
+		return 0, err
+	}
+	var plans []struct {
+		Plan struct {
+			Rows float64 `json:"Plan Rows"`
+		} `json:"Plan"`
+	}
+	if err := json.Unmarshal(out, &plans); err != nil || len(plans) == 0 {
+		return 0, fmt.Errorf("explain: %s: %w", out, err)
+	}
+	return int64(plans[0].Plan.Rows), nil
 }

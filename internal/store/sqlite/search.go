@@ -38,7 +38,8 @@ var dialect = &sqlsearch.Dialect{
 	TextMatch: func(b sqlsearch.Binder, x string, words []string) string {
 		return x + ".rowid IN (SELECT rowid FROM idx_text_fts WHERE idx_text_fts MATCH " + b.Arg(ftsQuery(words)) + ")"
 	},
-	Updated: "updated",
+	Updated:   "updated",
+	Unindexed: func(col string) string { return "+" + col },
 	PatientIndex: func(table string) string {
 		if ix := patientIndexes[table]; ix != "" {
 			return " INDEXED BY " + ix

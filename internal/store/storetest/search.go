@@ -18,6 +18,7 @@ var searchTests = []test{
 	{"SearchReferenceURI", testSearchReferenceURI},
 	{"SearchComposite", testSearchComposite},
 	{"SearchChainsAndHas", testSearchChainsAndHas},
+	{"SearchSemiJoins", testSearchSemiJoins},
 	{"SearchIDAndLastUpdated", testSearchIDAndLastUpdated},
 	{"SearchSystemAndCompartment", testSearchSystemAndCompartment},
 	{"SearchTotals", testSearchTotals},

@@ -17,6 +17,10 @@ type scope struct {
 	types   []string
 	patient string
 	row     string
+	// probe: the clause is checked for one resource at a time, inside a
+	// correlated semi-join (builder.semi), so a leaf probes that
+	// resource's rows by rid instead of selecting every match.
+	probe bool
 }
 
 // where is the condition on resource_current alias c for the plan's
@@ -26,7 +30,11 @@ func (b *builder) where(plan *search.Query, patient string) (string, error) {
 	if plan.ResourceType != "" {
 		sc.types = []string{plan.ResourceType}
 	}
-	conds := []string{"NOT c.deleted", b.typeCond("c.type", sc.types), b.scopedAccess("c.patient_key", sc)}
+	key := "c.patient_key"
+	if b.semi && sc.patient == "" && b.d.Unindexed != nil {
+		key = b.d.Unindexed(key)
+	}
+	conds := []string{"NOT c.deleted", b.typeCond("c.type", sc.types), b.scopedAccess(key, sc)}
 	for _, cl := range plan.Clauses {
 		cond, err := b.clause(cl, sc, "c.rid")
 		if err != nil {
@@ -123,6 +131,9 @@ func (b *builder) leaf(c search.Clause, sc scope, rid string) (string, error) {
 		// No value matches any row; a resource without rows matches.
 		return "NOT EXISTS (SELECT 1 FROM " + table + " " + x + " WHERE " + x + ".rid = " + rid +
 			" AND " + x + ".param = " + b.arg(param) + " AND " + or(conds) + ")", nil
+	}
+	if sc.probe {
+		return b.leafProbe(c, sc, rid)
 	}
 	rows, err := b.leafRows(c, sc, false)
 	if err != nil {
@@ -225,42 +236,82 @@ func (b *builder) composite(c search.Clause, sc scope, rid string) (string, erro
 // chain: the resource refers through c.Param to a visible resource of one
 // of the chain's types that matches the chained clause.
 func (b *builder) chain(c search.Clause, sc scope, rid string) (string, error) {
-	r, t := b.alias("r"), b.alias("t")
-	inner, err := b.clause(c.Chain.Clause, scope{types: c.Chain.Types, row: t}, t+".rid")
+	if b.semi {
+		return b.chainProbe(c, sc, rid)
+	}
+	rows, err := b.chainRows(c, sc)
 	if err != nil {
 		return "", err
 	}
-	conds := and(r+".param = "+b.arg(c.Param.Code), b.rowScope(r, sc), r+".target_base = ''",
-		b.typeCond(t+".type", c.Chain.Types), "NOT "+t+".deleted", b.accessCond(t+".patient_key"), inner)
-	return rid + " IN (SELECT " + r + ".rid FROM " + b.from("idx_reference", r, sc) + " JOIN resource_current " + t +
-		" ON " + t + ".type = " + r + ".target_type AND " + t + ".id = " + r + ".target_id WHERE " + conds + ")", nil
+	return rid + " IN (" + rows + ")", nil
+}
+
+// chainRows selects, as its one column, the rids of the resources that
+// match chain clause c: every referring resource of every matching target.
+func (b *builder) chainRows(c search.Clause, sc scope) (string, error) {
+	r, t := b.alias("r"), b.alias("t")
+	conds, err := b.chainConds(c, sc, r, t)
+	if err != nil {
+		return "", err
+	}
+	return "SELECT " + r + ".rid FROM " + b.from("idx_reference", r, sc) + " JOIN resource_current " + t +
+		" ON " + t + ".type = " + r + ".target_type AND " + t + ".id = " + r + ".target_id WHERE " + conds, nil
+}
+
+// chainConds is the condition on reference row r and its target t of
+// chain clause c.
+func (b *builder) chainConds(c search.Clause, sc scope, r, t string) (string, error) {
+	inner, err := b.clause(c.Chain.Clause, scope{types: c.Chain.Types, row: t, probe: b.semi}, t+".rid")
+	if err != nil {
+		return "", err
+	}
+	return and(r+".param = "+b.arg(c.Param.Code), b.rowScope(r, sc), r+".target_base = ''",
+		b.typeCond(t+".type", c.Chain.Types), "NOT "+t+".deleted", b.accessCond(t+".patient_key"), inner), nil
 }
 
 // has: a visible resource of Has.Type refers to the resource through
 // Has.Ref and matches the inner clause.
 func (b *builder) has(c search.Clause, sc scope, rid string) (string, error) {
-	h := c.Has
-	if h.Ref == nil {
-		return "", outcome.New(outcome.Internal, "search: _has without a reference parameter")
-	}
 	r := b.alias("r")
-	inner, err := b.clause(h.Clause, scope{types: []string{h.Type}}, r+".rid")
+	refs, err := b.hasRefs(c, r)
 	if err != nil {
 		return "", err
 	}
-	refs := and(r+".res_type = "+b.arg(h.Type), r+".param = "+b.arg(h.Ref.Code), r+".target_base = ''",
-		b.accessCond(r+".patient_key"), inner)
+	if b.semi {
+		return b.hasProbe(sc, rid, r, refs), nil
+	}
 	if sc.row != "" {
 		// The resource's type and id are at hand: match them against the
 		// references directly, without looking up each referenced
 		// resource's rid (one index probe per referring resource).
-		return "(" + sc.row + ".type, " + sc.row + ".id) IN (SELECT " + r + ".target_type, " + r + ".target_id FROM idx_reference " +
-			r + " WHERE " + and(refs, b.typeCond(r+".target_type", sc.types)) + ")", nil
+		return "(" + sc.row + ".type, " + sc.row + ".id) IN (" + b.hasRows(sc, r, refs) + ")", nil
 	}
 	t := b.alias("t")
 	return rid + " IN (SELECT " + t + ".rid FROM idx_reference " + r + " JOIN resource_current " + t +
 		" ON " + t + ".type = " + r + ".target_type AND " + t + ".id = " + r + ".target_id WHERE " +
 		and(refs, b.typeCond(t+".type", sc.types)) + ")", nil
+}
+
+// hasRows selects the (type, id) pairs the matching references of refs
+// (on alias r) point at, within the scope's types.
+func (b *builder) hasRows(sc scope, r, refs string) string {
+	return "SELECT " + r + ".target_type, " + r + ".target_id FROM idx_reference " + r + " WHERE " +
+		and(refs, b.typeCond(r+".target_type", sc.types))
+}
+
+// hasRefs is the condition that reference row r is a visible resource of
+// Has.Type referring through Has.Ref and matching the inner clause.
+func (b *builder) hasRefs(c search.Clause, r string) (string, error) {
+	h := c.Has
+	if h.Ref == nil {
+		return "", outcome.New(outcome.Internal, "search: _has without a reference parameter")
+	}
+	inner, err := b.clause(h.Clause, scope{types: []string{h.Type}, probe: b.semi}, r+".rid")
+	if err != nil {
+		return "", err
+	}
+	return and(r+".res_type = "+b.arg(h.Type), r+".param = "+b.arg(h.Ref.Code), r+".target_base = ''",
+		b.accessCond(r+".patient_key"), inner), nil
 }
 
 // current is "rid is a live, visible resource of the scope meeting cond",

@@ -38,6 +38,16 @@ type Dialect struct {
 	TextKey func(expr string) string
 	// Updated is resource_current's update time column, in microseconds.
 	Updated string
+	// Fence ends a correlated EXISTS subquery the engine means to be probed
+	// per row (semi.go), so the planner does not turn it into a join that
+	// reads the subquery's whole set: PostgreSQL's " OFFSET 0" (it pulls
+	// up no EXISTS with an OFFSET); SQLite never pulls one up ("").
+	Fence string
+	// Unindexed, when set, wraps a column so the planner uses no index on
+	// it: SQLite's unary "+". A page probed per resource (semi.go) must
+	// walk its type in rid order; under an access predicate SQLite would
+	// otherwise start from the visible patients' keys and sort every match.
+	Unindexed func(col string) string
 	// PatientIndex, when set, returns the hint that makes a compartment
 	// search read table through its patient-leading index ("" for none).
 	// SQLite needs it: without statistics its planner answers an OR of
@@ -85,6 +95,11 @@ type builder struct {
 	// first failure.
 	decide func(key string) (bool, error)
 	err    error
+	// semi compiles _has and chains as correlated EXISTS semi-joins
+	// probed from the resource they are about (semi.go), so a page read
+	// in its order stops after _count matches; otherwise they select the
+	// whole set of resources they match, for an IN.
+	semi bool
 }
 
 // Binder binds an argument and returns its placeholder.

@@ -26,7 +26,13 @@ func (e *Engine) Explain(ctx context.Context, db DB, q store.SearchQuery) (strin
 		return "", err
 	}
 	if plan.Summary != "count" && plan.Count > 0 {
-		b = &builder{d: e.d, access: q.Access}
+		semi := false
+		if joins(plan) {
+			if semi, err = e.semiJoins(ctx, db, q); err != nil {
+				return "", err
+			}
+		}
+		b = &builder{d: e.d, access: q.Access, semi: semi}
 		where, err := b.where(plan, q.Patient)
 		if err != nil {
 			return "", err

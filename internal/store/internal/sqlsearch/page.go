@@ -34,6 +34,7 @@ type Engine struct {
 	d        *Dialect
 	versions string // the select list of a version, alias v
 	cursors  sealer
+	broadAt  int // rows that make a _has or chain clause broad (semi.go); 0: the default
 }
 
 // New returns an engine for dialect d; versionColumns is the driver's
@@ -51,6 +52,11 @@ type sortKey struct {
 	expr string
 	kind ColKind // how the cursor binds the key back
 	desc bool
+	// set: every resource has the key (_id, _lastUpdated), so the order
+	// needs no "missing last" term and an index in the key's order (the
+	// type's resource_current rows by update time) can give the page
+	// without sorting every match.
+	set bool
 }
 
 // Search runs one page of q on db.
@@ -59,8 +65,15 @@ func (e *Engine) Search(ctx context.Context, db DB, q store.SearchQuery) (store.
 	if plan == nil {
 		return store.SearchPage{}, outcome.New(outcome.Internal, "search: no plan")
 	}
+	semi := false
+	if joins(plan) && plan.Summary != "count" && plan.Count > 0 {
+		var err error
+		if semi, err = e.semiJoins(ctx, db, q); err != nil {
+			return store.SearchPage{}, err
+		}
+	}
 	decide := e.decider(ctx, db, q.Access)
-	b := &builder{d: e.d, access: q.Access, decide: decide}
+	b := &builder{d: e.d, access: q.Access, semi: semi, decide: decide}
 	where, err := b.where(plan, q.Patient)
 	if err == nil {
 		err = b.err
@@ -69,7 +82,7 @@ func (e *Engine) Search(ctx context.Context, db DB, q store.SearchQuery) (store.
 		return store.SearchPage{}, err
 	}
 	page := store.SearchPage{Total: -1}
-	if plan.Total != "none" || plan.Summary == "count" {
+	if exactTotal(plan) {
 		cb := &builder{d: e.d, access: q.Access, decide: decide}
 		sql, err := cb.countSQL(plan, q.Patient)
 		if err == nil {
@@ -131,6 +144,11 @@ func (e *Engine) Search(ctx context.Context, db DB, q store.SearchQuery) (store.
 	for _, r := range rows {
 		page.Versions = append(page.Versions, r.Version)
 	}
+	if page.Total < 0 && plan.Total != "none" {
+		if page.Total, err = e.boundedTotal(ctx, db, q, semi, cur == nil && !more, len(rows)); err != nil {
+			return store.SearchPage{}, err
+		}
+	}
 	return page, nil
 }
 
@@ -170,7 +188,10 @@ func (e *Engine) pageSQL(b *builder, where string, keys []sortKey, beyond string
 		if k.desc != back {
 			dir = " DESC"
 		}
-		fmt.Fprintf(&order, "%s IS NULL%s, %s%s, ", m, nulls, m, dir)
+		if !k.set {
+			fmt.Fprintf(&order, "%s IS NULL%s, ", m, nulls)
+		}
+		fmt.Fprintf(&order, "%s%s, ", m, dir)
 	}
 	inner.WriteString(" FROM resource_current c WHERE " + where)
 	return "SELECT " + outer.String() + "m.rid, " + e.versions + " FROM (" + inner.String() + ") m" +
@@ -247,7 +268,7 @@ func (b *builder) sortKey(s search.SortParam) (sortKey, error) {
 	if s.Desc {
 		agg = "max"
 	}
-	k := sortKey{desc: s.Desc}
+	k := sortKey{desc: s.Desc, set: true}
 	switch s.Param.Code {
 	case "_id":
 		k.expr = b.d.TextKey("c.id")
@@ -256,6 +277,7 @@ func (b *builder) sortKey(s search.SortParam) (sortKey, error) {
 		k.expr, k.kind = "c."+b.d.Updated, Int
 		return k, nil
 	}
+	k.set = false
 	var table, val string
 	switch s.Param.Type {
 	case search.String:

@@ -59,3 +59,9 @@ func (s Searcher) Visible(ctx context.Context, a store.Access, patientKey, write
 	}
 	return ok, nil
 }
+
+// SetBroadAt sets how many rows of a _has or chain clause's set make the
+// engine probe it per resource instead of selecting it whole (semi.go); 1
+// always probes, 0 restores the default. Tests run both shapes with it;
+// call it before searching, never during.
+func (s Searcher) SetBroadAt(n int) { s.Engine.broadAt = n }
