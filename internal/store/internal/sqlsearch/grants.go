@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/ehealthplus/ehealth/internal/store"
 )
@@ -29,24 +30,42 @@ func (e *Engine) Visible(ctx context.Context, db DB, a store.Access, patientKey,
 }
 
 // decider returns the grant decision of builders of one request under a:
-// whether a patient key's grants open it now, one query per key, cached.
-// Keys the grants can never open — private keys, under which no grant is
-// recorded — are decided without asking.
+// whether a patient key's grants open it now, cached. The keys of one
+// patient's compartment are decided together, in one query (one round
+// trip however many keys: a bit per key); keys the grants can never open
+// — private keys, under which no grant is recorded — without asking.
 func (e *Engine) decider(ctx context.Context, db DB, a store.Access) func(string) (bool, error) {
 	decided := map[string]bool{}
 	return func(key string) (bool, error) {
 		if ok, seen := decided[key]; seen {
 			return ok, nil
 		}
-		ok := false
-		if !store.IsPrivateKey(key) {
-			var err error
-			if ok, err = e.Visible(ctx, db, store.Access{Grants: a.Grants, At: a.At}, key, ""); err != nil {
-				return false, err
+		if store.IsPrivateKey(key) || len(a.Grants) == 0 {
+			decided[key] = false
+			return false, nil
+		}
+		var keys []string
+		for _, k := range store.CompartmentKeys(store.BaseKey(key)) {
+			if _, seen := decided[k]; !seen && !store.IsPrivateKey(k) {
+				keys = append(keys, k)
 			}
 		}
-		decided[key] = ok
-		return ok, nil
+		if !slices.Contains(keys, key) { // not one of its base's keys: decide it alone
+			keys = []string{key}
+		}
+		b := &builder{d: e.d, access: store.Access{Grants: a.Grants, At: a.At}}
+		bits := make([]string, len(keys))
+		for i, k := range keys {
+			bits[i] = fmt.Sprintf("(CASE WHEN %s THEN %d ELSE 0 END)", b.grantedTo(b.arg(k)), 1<<i)
+		}
+		n, err := db.Count(ctx, "SELECT "+strings.Join(bits, " + "), b.args)
+		if err != nil {
+			return false, fmt.Errorf("access grants: %w", err)
+		}
+		for i, k := range keys {
+			decided[k] = n&(1<<i) != 0
+		}
+		return decided[key], nil
 	}
 }
 
