@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ehealthplus/ehealth/internal/outcome"
+	"github.com/ehealthplus/ehealth/internal/resource"
 )
 
 // AgeOfConsent is the age at which a citizen decides for themself: before
@@ -109,7 +110,8 @@ func Authority(rp map[string]any, at time.Time) (Role, bool) {
 // substitute decision maker now (the registry's clock), and in which
 // role: consent code asks it when an SDM's token gives or revokes consent
 // or opens the record. ok is false once the authority has ended — at a
-// minor's 16th birthday — or for a RelatedPerson who is no SDM.
+// minor's 16th birthday — or for a RelatedPerson who is no SDM, or whom
+// the registry did not record.
 func (r *Registry) ActsFor(ctx context.Context, id string) (patient string, role Role, ok bool, err error) {
 	f, err := r.read(ctx, "RelatedPerson", id)
 	if outcome.Is(err, outcome.NotFound) || outcome.Is(err, outcome.Gone) {
@@ -117,6 +119,12 @@ func (r *Registry) ActsFor(ctx context.Context, id string) (patient string, role
 	}
 	if err != nil {
 		return "", Role{}, false, err
+	}
+	// Only an SDM the registry recorded (at registration, tagged as its
+	// own: no token can write that tag) has the authority; a RelatedPerson
+	// a provider wrote with an SDM role code has none.
+	if !resource.HasTag(f.res, resource.RegistryOriginSystem, resource.RegistryOriginRegistry) {
+		return "", Role{}, false, nil
 	}
 	if role, ok = Authority(f.res, r.now()); !ok {
 		return "", Role{}, false, nil

@@ -12,6 +12,7 @@ import (
 	"github.com/ehealthplus/ehealth/internal/auth/token"
 	"github.com/ehealthplus/ehealth/internal/notify"
 	"github.com/ehealthplus/ehealth/internal/registry"
+	"github.com/ehealthplus/ehealth/internal/resource"
 )
 
 // accesses are the "access" parameters of an $access-history answer, each
@@ -160,16 +161,22 @@ func TestAccessHistory(t *testing.T) {
 			// A parent (an SDM until the child is 16) sees the child's history;
 			// a RelatedPerson who is no SDM, launched for the child, does not.
 			rp := func(id, relationship string) string {
+				// (as the registry records an SDM: tagged as its own; the
+				// operator writes it here)
 				return `{"resourceType":"RelatedPerson","id":"` + id + `","patient":{"reference":"Patient/p3"},"period":{"start":"2020-01-01","end":"2099-01-01"},
+				 "meta":{"tag":[{"system":"` + resource.RegistryOriginSystem + `","code":"` + resource.RegistryOriginRegistry + `"}]},
 				 "relationship":[{"coding":[{"system":"` + registry.SDMRoleSystem + `","code":"` + relationship + `"}]}]}`
 			}
 			w.do("PUT", "/fhir/RelatedPerson/parent", rp("parent", "parent")).must(t, http.StatusCreated)
 			w.do("PUT", "/fhir/RelatedPerson/friend", strings.Replace(rp("friend", "parent"), registry.SDMRoleSystem, "http://example.org/other", 1)).must(t, http.StatusCreated)
+			// One with the SDM role the registry did not record (no tag: as a
+			// provider could write it) has no authority either.
+			w.do("PUT", "/fhir/RelatedPerson/forged", strings.Replace(rp("forged", "parent"), resource.RegistryOriginRegistry, "someone", 1)).must(t, http.StatusCreated)
 			childRead := w.entryOf(func() { w.do("GET", "/fhir/Observation/o6", nil).must(t, http.StatusOK) })
 			for _, c := range []struct {
 				who    string
 				status int
-			}{{"RelatedPerson/parent", http.StatusOK}, {"RelatedPerson/friend", http.StatusNotFound}} {
+			}{{"RelatedPerson/parent", http.StatusOK}, {"RelatedPerson/friend", http.StatusNotFound}, {"RelatedPerson/forged", http.StatusNotFound}} {
 				tok := "Bearer " + w.issue(token.Claims{Subject: c.who, ClientID: "app", FHIRUser: c.who, Patient: "p3", Scope: scope.MustParse("patient/*.rs")})
 				r := w.do("GET", "/fhir/Patient/p3/$access-history", nil, "Authorization", tok)
 				if r.status != c.status {
