@@ -182,6 +182,13 @@ func TestFirstAccessNotice(t *testing.T) {
 					t.Errorf("%s: notices p1 %d, p2 %d; want %d, %d", st.name, p1, p2, st.p1, st.p2)
 				}
 			}
+			// The notice names the provider as the citizen knows it.
+			r := s.do("GET", "/fhir/Communication?subject=Patient/p1&category="+url.QueryEscape(notify.KindSystem+"|"+notify.KindFirstAccess), nil).must(t, http.StatusOK)
+			for _, want := range []string{"Queen Mary Hospital opened your eHealth record for the first time.", "Ruttonjee opened"} {
+				if !strings.Contains(string(r.raw), want) {
+					t.Errorf("the first-access notices do not say %q: %s", want, r.raw)
+				}
+			}
 		})
 	}
 }

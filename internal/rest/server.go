@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
+	"sync/atomic"
 
 	"github.com/ehealthplus/ehealth/internal/auth/token"
 	"github.com/ehealthplus/ehealth/internal/resource"
@@ -66,6 +68,12 @@ type API struct {
 	svc *resource.Service
 	cfg Config
 	log *slog.Logger
+	// announced remembers, in this process, the provider–citizen pairs
+	// already announced (notice.go), sparing the keyed-store read on every
+	// later access; it is forgotten wholesale when it grows past
+	// announcedMax (the store still knows).
+	announced  sync.Map
+	announcedN atomic.Int64
 }
 
 // New returns the API over svc.
