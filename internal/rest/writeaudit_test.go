@@ -173,6 +173,7 @@ func TestAuditedWrites(t *testing.T) {
 				{"delete", "DELETE", "/fhir/Observation/w1", "", as, 204, []string{"D delete p1"}},
 				{"delete of a deleted resource writes nothing", "DELETE", "/fhir/Observation/w1", "", as, 204, nil},
 				{"conditional create", "POST", "/fhir/Observation", observation("c1", "p2"), append(as, "If-None-Exist", "identifier=urn:test|id-c1"), 201, []string{"C create p2"}},
+				{"conditional create finding it: a read", "POST", "/fhir/Observation", observation("c1", "p2"), append(as, "If-None-Exist", "identifier=urn:test|id-c1"), 200, []string{"R read p2"}},
 				{"conditional update", "PUT", "/fhir/Observation?identifier=urn:test|id-c1", strings.Replace(observation("", "p2"), "id-", "id-c1", 1), as, 200, []string{"U update p2"}},
 				{"conditional delete", "DELETE", "/fhir/Observation?identifier=urn:test|id-c1", "", as, 204, []string{"D delete p2"}},
 				{"transaction of three entries", "POST", "/fhir", tx("transaction",
