@@ -392,6 +392,10 @@ func TestAccessFlags(t *testing.T) {
 			if raw := string(h.raw); !strings.Contains(raw, `"name":"emergency","valueBoolean":true`) || !strings.Contains(raw, `"name":"restricted","valueBoolean":true`) {
 				t.Errorf("the access history does not flag the emergency and restricted accesses: %s", raw)
 			}
+			// Professionals the registry cannot name are still said to be one.
+			if raw := string(h.raw); !strings.Contains(raw, "A healthcare professional at Clinic A viewed") || !strings.Contains(raw, "一位醫護人員（Clinic A）") {
+				t.Errorf("the access history does not say who, when the registry cannot name the professional: %s", raw)
+			}
 		})
 	}
 }

@@ -210,6 +210,9 @@ func (l line) subjectEN() string {
 		who = "A computer system"
 	default:
 		who = l.actor.en
+		if who == "" { // a professional the registry cannot name
+			who = "A healthcare professional"
+		}
 	}
 	if l.hasOrg {
 		who += " at " + l.org.en
@@ -232,8 +235,12 @@ func (l line) subjectZH() string {
 		}
 		return "電腦系統"
 	}
-	if l.hasOrg {
-		return l.actor.zh + "（" + l.org.zh + "）"
+	actor := l.actor.zh
+	if actor == "" { // a professional the registry cannot name
+		actor = "一位醫護人員"
 	}
-	return l.actor.zh
+	if l.hasOrg {
+		return actor + "（" + l.org.zh + "）"
+	}
+	return actor
 }
