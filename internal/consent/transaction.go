@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/ehealthplus/ehealth/internal/notify"
-	"github.com/ehealthplus/ehealth/internal/outcome"
 	"github.com/ehealthplus/ehealth/internal/resource"
 )
 
@@ -25,30 +24,11 @@ type write struct {
 // notice it owes the citizen land together or not at all. It returns the
 // stored resources in order.
 func (o *Operations) transact(ctx context.Context, writes ...write) ([]map[string]any, error) {
-	entries := make([]any, len(writes))
+	ws := make([]resource.Write, len(writes))
 	for i, w := range writes {
-		w.res["id"] = w.id
-		req := map[string]any{"method": "PUT", "url": w.typ + "/" + w.id}
-		if w.ifMatch > 0 {
-			req["ifMatch"] = resource.ETag(w.ifMatch)
-		}
-		entries[i] = map[string]any{"resource": w.res, "request": req}
+		ws[i] = resource.Write{Type: w.typ, ID: w.id, Resource: w.res, IfMatch: w.ifMatch}
 	}
-	bundle := map[string]any{"resourceType": "Bundle", "type": "transaction", "entry": entries}
-	resp, err := o.svc.Bundle(ctx, platform, bundle, resource.ReturnRepresentation)
-	if err != nil {
-		return nil, err
-	}
-	list, _ := resp["entry"].([]any)
-	out := make([]map[string]any, len(list))
-	for i, e := range list {
-		m, _ := e.(map[string]any)
-		out[i], _ = m["resource"].(map[string]any)
-	}
-	if len(out) != len(writes) {
-		return nil, outcome.New(outcome.Internal, "consent: the transaction answered %d entries for %d writes", len(out), len(writes))
-	}
-	return out, nil
+	return o.svc.Transact(ctx, platform, ws...)
 }
 
 // notice is the write of a notice of kind about patientID to recipients,

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"github.com/ehealthplus/ehealth/internal/resource"
 	"strings"
 
 	"github.com/ehealthplus/ehealth/internal/fhir"
@@ -130,17 +131,7 @@ func addLink(p map[string]any, id, typ string) {
 }
 
 // hasTag reports whether res carries meta.tag MPISystem|code.
-func hasTag(res map[string]any, code string) bool {
-	meta, _ := res["meta"].(map[string]any)
-	tags, _ := meta["tag"].([]any)
-	for _, t := range tags {
-		m, _ := t.(map[string]any)
-		if m["system"] == MPISystem && m["code"] == code {
-			return true
-		}
-	}
-	return false
-}
+func hasTag(res map[string]any, code string) bool { return resource.HasTag(res, MPISystem, code) }
 
 // addTag adds meta.tag MPISystem|code to res once.
 func addTag(res map[string]any, code, display string) {

@@ -18,37 +18,14 @@ type write struct {
 }
 
 // transact stores every write in one transaction Bundle as the platform on
-// c's behalf (https://hl7.org/fhir/R4/http.html#transaction) and returns
-// the stored resources in order: all land or none does.
+// c's behalf (resource.Service.Transact) and returns the stored resources
+// in order: all land or none does.
 func (r *Registry) transact(ctx context.Context, c resource.Caller, writes []write) ([]map[string]any, error) {
-	entries := make([]any, len(writes))
+	ws := make([]resource.Write, len(writes))
 	for i, w := range writes {
-		w.res["id"] = w.id
-		req := map[string]any{"method": "PUT", "url": w.typ + "/" + w.id}
-		if w.ifMatch > 0 {
-			req["ifMatch"] = resource.ETag(w.ifMatch)
-		}
-		entries[i] = map[string]any{"resource": w.res, "request": req}
+		ws[i] = resource.Write{Type: w.typ, ID: w.id, Resource: w.res, IfMatch: w.ifMatch}
 	}
-	bundle := map[string]any{"resourceType": "Bundle", "type": "transaction", "entry": entries}
-	resp, err := r.svc.Bundle(ctx, system(c), bundle, resource.ReturnRepresentation)
-	if err != nil {
-		return nil, err
-	}
-	list, _ := resp["entry"].([]any)
-	if len(list) != len(writes) {
-		return nil, outcome.New(outcome.Internal, "registry: the transaction answered %d entries for %d writes", len(list), len(writes))
-	}
-	out := make([]map[string]any, len(list))
-	for i, e := range list {
-		m, _ := e.(map[string]any)
-		res, ok := m["resource"].(map[string]any)
-		if !ok {
-			return nil, outcome.New(outcome.Internal, "registry: entry %d of the transaction answered no resource", i)
-		}
-		out[i] = res
-	}
-	return out, nil
+	return r.svc.Transact(ctx, system(c), ws...)
 }
 
 // versionOf reads meta.versionId of a stored resource (0 when absent).
