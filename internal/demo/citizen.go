@@ -64,9 +64,12 @@ func drawCitizen(seed int64, n int, end time.Time) *citizen {
 		c.phone = "" // a young child's contact is their parent's
 	}
 	c.doc = document(seed, n, c.age)
-	// Registered some time after the launch, or a few weeks after birth.
+	// Registered some time after the launch, or a few weeks after birth;
+	// (assumed) nine in ten children born since the launch are registered
+	// by their parents then.
 	reg := launch.Add(time.Duration(r.Int64N(int64(end.Sub(launch)))))
-	if first := birth.AddDate(0, 0, 14+r.IntN(60)); reg.Before(first) {
+	first := birth.AddDate(0, 0, 14+r.IntN(60))
+	if reg.Before(first) || (birth.After(launch) && r.IntN(10) > 0) {
 		reg = first
 	}
 	if !reg.Before(end) {

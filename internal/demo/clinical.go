@@ -136,7 +136,11 @@ func (ch *chart) acute(v visit) error {
 		_, _, err := ch.encounter(v, ch.cluster(), "doctor", "EMER", rc, 0)
 		return err
 	case "admission":
-		_, _, err := ch.encounter(v, ch.cluster(), "doctor", "IMP", rc, 2+ch.r.IntN(6))
+		p := ch.cluster()
+		if private := ch.t.wide["hospital"]; ch.r.Float64() < 0.2 {
+			p = private[ch.r.IntN(len(private))] // (assumed) one admission in five is private
+		}
+		_, _, err := ch.encounter(v, p, "doctor", "IMP", rc, 2+ch.r.IntN(6))
 		return err
 	}
 	p := ch.cluster()
@@ -176,11 +180,40 @@ func (ch *chart) followUp(v visit) error {
 		if v.at.AddDate(0, 4, 0).Before(ch.to) {
 			status = "completed"
 		}
-		if err := ch.w.Write("MedicationRequest", ch.prescription(v, enc, role, d, status, 112)); err != nil {
+		mr := ch.prescription(v, enc, role, d, status, 112)
+		if err := ch.w.Write("MedicationRequest", mr); err != nil {
 			return err
+		}
+		if !p.public && ch.r.IntN(2) == 0 {
+			if err := ch.w.Write("MedicationDispense", ch.dispense(v, mr, d)); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// dispense is a private prescription dispensed by a community pharmacy of
+// the citizen's district the next day.
+func (ch *chart) dispense(v visit, mr map[string]any, d drug) map[string]any {
+	p := ch.local("pharmacy")
+	md := map[string]any{
+		"resourceType":              "MedicationDispense",
+		"id":                        ch.id("dsp"),
+		"status":                    "completed",
+		"medicationCodeableConcept": codeable(atc, d.atc, d.name),
+		"subject":                   ch.subject(),
+		"authorizingPrescription":   []any{ref("MedicationRequest", mr["id"].(string))},
+		"quantity":                  map[string]any{"value": 112, "unit": "tablet"},
+		"daysSupply":                map[string]any{"value": 112, "unit": "days", "system": ucum, "code": "d"},
+		"whenHandedOver":            instant(v.at.AddDate(0, 0, 1)),
+		"location":                  ref("Location", p.locations[0]),
+		"dosageInstruction":         []any{map[string]any{"text": d.dose}},
+	}
+	if role := p.role(ch.r, "pharmacist"); role != "" {
+		md["performer"] = []any{map[string]any{"actor": ref("PractitionerRole", role)}}
+	}
+	return md
 }
 
 func (ch *chart) bloodPressure(v visit, enc, role string, sys, dia float64) map[string]any {

@@ -63,7 +63,7 @@ var Types = []string{
 	"Organization", "Location", "Practitioner", "PractitionerRole",
 	"Patient", "RelatedPerson", "CommunicationRequest", "Consent",
 	"Encounter", "Condition", "AllergyIntolerance", "Observation", "DiagnosticReport",
-	"MedicationRequest", "Immunization",
+	"MedicationRequest", "MedicationDispense", "Immunization",
 }
 
 // DirWriter writes each type to DIR/Type.ndjson, one resource a line.

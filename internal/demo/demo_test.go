@@ -3,7 +3,6 @@ package demo_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -251,11 +250,9 @@ func TestRecordsPerCitizen(t *testing.T) {
 }
 
 // TestLoadsWithoutRejection loads a 50-citizen territory through the
-// resource service (validation, indexing, consent hooks) on SQLite: every
-// resource must be accepted.
+// resource service (validation, indexing, consent hooks) on each backend:
+// every resource must be accepted.
 func TestLoadsWithoutRejection(t *testing.T) {
-	be := platformtest.Backends[0]
-	svc := platformtest.Open(t, be.Open(t)).Service
 	list, err := demo.GenerateDir(context.Background(), demo.Config{Citizens: 50, Seed: 1}, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -265,17 +262,22 @@ func TestLoadsWithoutRejection(t *testing.T) {
 		b, _ := os.ReadFile(f)
 		want += bytes.Count(b, []byte("\n"))
 	}
-	sum, err := bulkload.New(svc, bulkload.Options{Workers: 1}).Load(context.Background(), list)
-	if err != nil {
-		t.Fatal(err)
+	workers := map[string]int{"sqlite": 1, "postgres": 4}
+	for _, be := range platformtest.Backends {
+		t.Run(be.Name, func(t *testing.T) {
+			svc := platformtest.Open(t, be.Open(t)).Service
+			sum, err := bulkload.New(svc, bulkload.Options{Workers: workers[be.Name]}).Load(context.Background(), list)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, r := range sum.Rejected {
+				if i < 20 {
+					t.Errorf("rejected %s %s: %s", filepath.Base(r.File), r.Where, r.Reason)
+				}
+			}
+			if sum.Resources != int64(want) {
+				t.Errorf("loaded %d resources, want %d (%d rejected)", sum.Resources, want, len(sum.Rejected))
+			}
+		})
 	}
-	for i, r := range sum.Rejected {
-		if i < 20 {
-			t.Errorf("rejected %s %s: %s", filepath.Base(r.File), r.Where, r.Reason)
-		}
-	}
-	if sum.Resources != int64(want) {
-		t.Errorf("loaded %d resources, want %d (%d rejected)", sum.Resources, want, len(sum.Rejected))
-	}
-	_ = json.Valid
 }

@@ -79,7 +79,12 @@ func records(seed int64, cfg Config, t *territory, c *citizen, w Writer, already
 	for _, cc := range chronics {
 		ch.has[cc.key] = ch.r.Float64() < cc.prevalence[ageBand(c.age)] && c.age >= 18
 	}
-	if ch.r.IntN(2) == 0 {
+	switch {
+	case c.age >= 80 && ch.r.Float64() < 0.15:
+		// (assumed) about one in seven people of 80 or more live in a
+		// residential care home, whose visiting doctor follows them up.
+		ch.doctor = ch.local("care-home")
+	case ch.r.IntN(2) == 0:
 		ch.doctor = ch.local("clinic")
 	}
 	visits := ch.plan(budget - already)
@@ -119,6 +124,9 @@ func (ch *chart) plan(budget int) []visit {
 	perChronic := 1 + len(ch.conditions())
 	if ch.has["hypertension"] {
 		perChronic++
+	}
+	if ch.doctor != nil {
+		perChronic += len(ch.conditions()) / 2 // half the private prescriptions are dispensed by a pharmacy
 	}
 	if len(ch.conditions()) > 0 {
 		months := int(ch.to.Sub(ch.from).Hours() / 24 / 30)
