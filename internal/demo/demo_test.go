@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -280,4 +281,41 @@ func TestLoadsWithoutRejection(t *testing.T) {
 			}
 		})
 	}
+}
+
+// liveHeap is a Writer that discards what it is given and, at each
+// citizen's Patient, measures the live heap after a collection.
+type liveHeap struct {
+	patients int
+	peak     uint64
+}
+
+func (l *liveHeap) Write(typ string, _ map[string]any) error {
+	if typ != "Patient" {
+		return nil
+	}
+	if l.patients++; l.patients%demo.Block == 0 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		l.peak = max(l.peak, ms.HeapAlloc)
+	}
+	return nil
+}
+
+// TestMemoryFlat: ten times the citizens keep about the same live heap,
+// since nothing of a written block is retained.
+func TestMemoryFlat(t *testing.T) {
+	var small, large liveHeap
+	if err := demo.Generate(demo.Config{Citizens: 5 * demo.Block, Seed: 2}, &small); err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.Generate(demo.Config{Citizens: 50 * demo.Block, Seed: 2}, &large); err != nil {
+		t.Fatal(err)
+	}
+	if large.peak > small.peak+small.peak/2+1<<20 {
+		t.Errorf("live heap %d KB for %d citizens, %d KB for %d: it grows with the population",
+			large.peak>>10, large.patients, small.peak>>10, small.patients)
+	}
+	t.Logf("live heap: %d KB at %d citizens, %d KB at %d", small.peak>>10, small.patients, large.peak>>10, large.patients)
 }
