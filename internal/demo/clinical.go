@@ -92,7 +92,7 @@ func (ch *chart) encounter(v visit, p *provider, profession, class string, reaso
 	role := p.role(ch.r, profession)
 	loc := p.locations[ch.r.IntN(len(p.locations))]
 	if p == ch.t.dh {
-		loc = p.locations[2*ch.c.district+map[bool]int{true: 1, false: 0}[ch.c.age >= 65]]
+		loc = ch.dhCentre(ch.c.age >= 65)
 	}
 	end := v.at.Add(20 * time.Minute)
 	if days > 0 {
@@ -352,7 +352,7 @@ func (ch *chart) vaccinate(v visit) error {
 	}
 	loc := p.locations[0]
 	if p == ch.t.dh {
-		loc = p.locations[2*ch.c.district+map[bool]int{true: 1, false: 0}[ch.c.age >= 50]]
+		loc = ch.dhCentre(ch.c.age >= 50)
 	}
 	imm := map[string]any{
 		"resourceType":       "Immunization",
@@ -426,4 +426,15 @@ func (ch *chart) sharing() error {
 		}
 	}
 	return nil
+}
+
+// dhCentre is the Department of Health's centre of the citizen's district:
+// its Elderly Health Centre, else its Maternal and Child Health Centre (the
+// locations writeLocations gives the DH, two a district).
+func (ch *chart) dhCentre(elderly bool) string {
+	i := 2 * ch.c.district
+	if elderly {
+		i++
+	}
+	return ch.t.dh.locations[i]
 }

@@ -319,3 +319,44 @@ func TestMemoryFlat(t *testing.T) {
 	}
 	t.Logf("live heap: %d KB at %d citizens, %d KB at %d", small.peak>>10, small.patients, large.peak>>10, large.patients)
 }
+
+// TestCast: the cast's people and providers are in the output, related as
+// the cast says.
+func TestCast(t *testing.T) {
+	cfg := demo.Config{Citizens: 200, Seed: 8}
+	cast, err := demo.CastOf(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := generate(t, cfg)
+	byKey := map[string]map[string]any{}
+	for typ, list := range c.byTyp {
+		for _, res := range list {
+			byKey[typ+"/"+res["id"].(string)] = res
+		}
+	}
+	for _, key := range []string{"Patient/" + cast.Citizen, "Patient/" + cast.Parent, "Patient/" + cast.Child,
+		"PractitionerRole/" + cast.PrivateDoctor, "PractitionerRole/" + cast.PublicDoctor,
+		"Organization/" + cast.PrivateClinic, "Organization/" + cast.Cluster} {
+		if byKey[key] == nil {
+			t.Errorf("%s was not generated", key)
+		}
+	}
+	rp := byKey["RelatedPerson/"+cast.ParentSDM]
+	if rp == nil || rp["patient"].(map[string]any)["reference"] != "Patient/"+cast.Child {
+		t.Fatalf("RelatedPerson/%s does not act for Patient/%s: %v", cast.ParentSDM, cast.Child, rp)
+	}
+	parentDoc := byKey["Patient/"+cast.Parent]["identifier"].([]any)[0].(map[string]any)["value"]
+	if rp["identifier"].([]any)[0].(map[string]any)["value"] != parentDoc {
+		t.Error("the SDM's document is not the parent's")
+	}
+	birth, _ := time.ParseInLocation(time.DateOnly, byKey["Patient/"+cast.Citizen]["birthDate"].(string), registry.HongKong)
+	if registry.Age(birth, demo.DefaultEnd) < 65 {
+		t.Error("the citizen is under 65")
+	}
+	for _, role := range []string{cast.PrivateDoctor, cast.PublicDoctor} {
+		if org := byKey["PractitionerRole/"+role]["organization"].(map[string]any)["reference"]; org != "Organization/"+cast.PrivateClinic && org != "Organization/"+cast.Cluster {
+			t.Errorf("PractitionerRole/%s is at %v", role, org)
+		}
+	}
+}
