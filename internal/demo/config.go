@@ -100,8 +100,10 @@ func (d *DirWriter) Write(typ string, res map[string]any) error {
 	if err != nil {
 		return fmt.Errorf("demo: encode %s: %w", typ, err)
 	}
-	b.Write(data)
-	return b.WriteByte('\n')
+	if _, err := b.Write(append(data, '\n')); err != nil {
+		return fmt.Errorf("demo: write %s: %w", typ, err)
+	}
+	return nil
 }
 
 // Close flushes and closes every file.
