@@ -31,6 +31,7 @@ func commands() []command {
 		{"fhirpath", "evaluate a FHIRPath expression against a resource", runFHIRPath},
 		{"bench", "measure search performance (bench search)", runBench},
 		{"terminology", "load code systems, value sets and concept maps (FHIR JSON or CSV)", runTerminology},
+		{"demo", "write a synthetic Hong Kong territory as FHIR NDJSON (demo generate)", runDemo},
 		{"audit", "verify the audit journal (audit verify), make its checkpoint key (audit keygen)", runAudit},
 		{"admin", "operator commands (admin token: print a signed access token)", runAdmin},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
