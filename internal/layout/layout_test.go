@@ -42,9 +42,12 @@ var allowed = map[string][]string{
 	// reported access's Task through the resource service, the notice
 	// from notify; date parameters are read as search reads them.
 	"audit/journal": {"auth/scope", "fhir", "notify", "outcome", "registry", "resource", "search", "store"},
-	"ops":           {},
-	"bench":         {},
-	"layout":        {},
+	// HL7 v2 lab intake: HKIDs checked as identity does, UCUM units as
+	// terminology does; the deposit is wired by cmd, not imported.
+	"hl7v2":  {"identity", "outcome", "terminology/ucum"},
+	"ops":    {},
+	"bench":  {},
+	"layout": {},
 }
 
 func TestDependencyRules(t *testing.T) {
