@@ -143,7 +143,7 @@ func (c *converter) segment(seg *Segment) error {
 		return c.startReport(seg)
 	case "OBX":
 		if c.report == nil {
-			return errAt(seg.Loc, CodeSegmentSequence, "OBX before any OBR")
+			return errAt(seg.Loc, CodeSegmentSequence, "OBX before any OBR: patient-level observations are not accepted, send results under an OBR")
 		}
 		return c.observation(seg)
 	case "NTE":
