@@ -52,12 +52,12 @@ func Parse(data []byte) (*Message, error) {
 	m := &Message{Delims: d}
 	seen := map[string]int{}
 	for i, line := range lines {
-		seg, err := parseSegment(line, i+1, &m.Delims)
+		name, _, _ := strings.Cut(line, string(d.Field))
+		seen[name]++
+		seg, err := parseSegment(line, Location{Segment: name, Line: i + 1, Occurrence: seen[name]}, &m.Delims)
 		if err != nil {
 			return nil, err
 		}
-		seen[seg.Name]++
-		seg.Loc.Occurrence = seen[seg.Name]
 		m.Segments = append(m.Segments, seg)
 	}
 	return m, nil
@@ -101,10 +101,9 @@ func isAlnum(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
-func parseSegment(line string, n int, d *Delimiters) (*Segment, error) {
+func parseSegment(line string, loc Location, d *Delimiters) (*Segment, error) {
 	fields := strings.Split(line, string(d.Field))
-	name := fields[0]
-	loc := Location{Segment: name, Line: n}
+	name, n := fields[0], loc.Line
 	if len(name) != 3 || !isUpperAlnum(name) {
 		return nil, rejectAt(Location{Line: n}, CodeSegmentSequence, "segment ID %q is not three upper-case letters or digits", truncate(name, 20))
 	}

@@ -43,9 +43,9 @@ func NewReader(r io.Reader, max int) *Reader {
 
 // ReadMessage returns the next message without its framing. Bytes before
 // a start block are skipped, as the protocol says. It returns io.EOF at a
-// clean end of stream, ErrFrameTooLarge (having read the first max+1
-// bytes of the message) when the message is too large, and another error
-// for a frame cut short or ended badly.
+// clean end of stream; ErrFrameTooLarge with the first max bytes when the
+// message is too large, having skipped the rest of its frame so the next
+// message can be read; another error for a frame cut short or ended badly.
 func (r *Reader) ReadMessage() ([]byte, error) {
 	for {
 		b, err := r.r.ReadByte()
@@ -57,6 +57,7 @@ func (r *Reader) ReadMessage() ([]byte, error) {
 		}
 	}
 	var msg []byte
+	tooLarge := false
 	for {
 		b, err := r.r.ReadByte()
 		if err != nil {
@@ -70,10 +71,14 @@ func (r *Reader) ReadMessage() ([]byte, error) {
 			if err != nil || next != carriage {
 				return nil, errors.New("mllp: end block not followed by a carriage return")
 			}
+			if tooLarge {
+				return msg, ErrFrameTooLarge
+			}
 			return msg, nil
 		}
 		if len(msg) >= r.max {
-			return msg, ErrFrameTooLarge
+			tooLarge = true
+			continue
 		}
 		msg = append(msg, b)
 	}
@@ -95,7 +100,7 @@ type Server struct {
 	// Handler returns the acknowledgment of a message (Intake.Handle).
 	Handler func(ctx context.Context, msg []byte) (ack []byte)
 	// MaxSize is the largest message accepted (DefaultMaxFrame when 0): a
-	// larger one is answered AR and the connection closed.
+	// larger one is skipped and answered AR.
 	MaxSize int
 	// IdleTimeout closes a connection that sends nothing for this long
 	// (5 minutes when 0).
@@ -141,8 +146,10 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 		if errors.Is(err, ErrFrameTooLarge) {
 			s.log().Warn("mllp: message too large", "remote", conn.RemoteAddr().String(), "limit", r.max)
 			reject := rejectAt(Location{}, CodeInternal, "message larger than %d bytes: refused", r.max)
-			WriteMessage(conn, Ack(nil, msg, reject, "ACK-TOO-LARGE", time.Now()))
-			return
+			if err := WriteMessage(conn, Ack(nil, msg, reject, "ACK-TOO-LARGE", time.Now())); err != nil {
+				return
+			}
+			continue
 		}
 		if err != nil {
 			if !errors.Is(err, io.EOF) && ctx.Err() == nil {
