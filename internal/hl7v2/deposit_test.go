@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -102,3 +104,37 @@ const lipids = "MSH|^~\\&|LIS|QMH LAB^2.16.344.1.1^ISO|EHEALTH|EHEALTH|202611291
 	"OBX|8|TX|8251-1^Service comment^LN||line one~line two||||||X\r" +
 	"OBR|2||LAB124^QMH LAB^2.16.344.1.3^ISO|2345-7^Glucose^LN|||20261128083000|||||||||||||||20261129101000|||P\r" +
 	"OBX|1|NM|2345-7^Glucose^LN||+06.10|mmol/L||N|||P\r"
+
+// Every shared ORU^R01 sample that converts also deposits: the Bundles
+// are valid R4 the resource service accepts.
+func TestDepositSharedSamples(t *testing.T) {
+	files, _ := filepath.Glob("../../../shared/testdata/hl7v2/*/*.hl7")
+	if len(files) == 0 {
+		t.Skip("no HL7 v2 samples at ../shared")
+	}
+	ctx := context.Background()
+	p := platformtest.Open(t, platformtest.Backends[0].Open(t))
+	lab := resource.Caller{Writer: "lab-system"}
+	deposited := 0
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := hl7v2.Parse(raw)
+		if err != nil {
+			continue
+		}
+		b, err := hl7v2.ConvertORU(m, hl7v2.Options{})
+		if err != nil {
+			continue // TestSharedSamples states which fail and why
+		}
+		if _, err := p.Service.Bundle(ctx, lab, b, resource.ReturnMinimal); err != nil {
+			t.Errorf("%s: deposit: %v", filepath.Base(f), err)
+		}
+		deposited++
+	}
+	if deposited < 5 {
+		t.Errorf("only %d samples deposited", deposited)
+	}
+}
