@@ -36,8 +36,8 @@ type converter struct {
 	opts    Options
 	msg     *Message
 	sender  string
-	issued  string
 	entries []any
+	reports int
 
 	patientRef string
 	report     *report
@@ -46,7 +46,6 @@ type converter struct {
 
 // report is an OBR being converted with its OBX.
 type report struct {
-	seg    *Segment
 	dr     map[string]any
 	system string // identifier system of the filler order number
 	filler string
@@ -55,7 +54,6 @@ type report struct {
 }
 
 type observation struct {
-	seg   *Segment
 	res   map[string]any
 	setID string
 }
@@ -88,19 +86,10 @@ func ConvertORU(m *Message, opts Options) (map[string]any, error) {
 	if c.patientRef == "" {
 		return nil, errAt(Location{Segment: "PID"}, CodeSegmentSequence, "no PID segment: the results have no patient")
 	}
-	if !c.hasReport() {
+	if c.reports == 0 {
 		return nil, errAt(Location{Segment: "OBR"}, CodeSegmentSequence, "no OBR segment: an ORU^R01 needs at least one report")
 	}
 	return map[string]any{"resourceType": "Bundle", "type": "transaction", "entry": c.entries}, nil
-}
-
-func (c *converter) hasReport() bool {
-	for _, e := range c.entries {
-		if e.(map[string]any)["resource"].(map[string]any)["resourceType"] == "DiagnosticReport" {
-			return true
-		}
-	}
-	return false
 }
 
 // header checks MSH: an ORU^R01 of version 2.x with a control id.

@@ -196,6 +196,9 @@ func TestConvertValueTypes(t *testing.T) {
 	}{
 		{"NM integer", "NM", "42", "g/L", "valueQuantity", `{"code":"g/L","system":"http://unitsofmeasure.org","unit":"g/L","value":42}`},
 		{"NM negative fraction", "NM", "-.5", "", "valueQuantity", `{"value":-0.5}`},
+		{"NM zero", "NM", "0", "", "valueQuantity", `{"value":0}`},
+		{"NM zeros", "NM", "000.00", "", "valueQuantity", `{"value":0.00}`},
+		{"NM leading zeros", "NM", "-007", "", "valueQuantity", `{"value":-7}`},
 		{"NM non-UCUM unit kept as text", "NM", "1", "mg per dl", "valueQuantity", `{"unit":"mg per dl","value":1}`},
 		{"NM with ISO+ units", "NM", "1", "mg^^ISO+", "valueQuantity", `{"unit":"mg","value":1}`},
 		{"ST", "ST", "positive", "", "valueString", `"positive"`},
@@ -240,6 +243,7 @@ func TestConvertErrors(t *testing.T) {
 		{"missing OBR", header + pid, CodeSegmentSequence, "AE", "OBR:"},
 		{"OBX before OBR", header + pid + "OBX|1|NM|A^A^LN||1||||||F\r", CodeSegmentSequence, "AE", "OBX (segment 3)"},
 		{"bad numeric", header + pid + obr + "OBX|1|ST|A^A^LN||x||||||F\rOBX|2|NM|B^B^LN||12,5|mg|||||F\r", CodeDataType, "AE", "OBX-5 (segment 5)"},
+		{"a lone point", header + pid + obr + "OBX|1|NM|A^A^LN||.||||||F\r", CodeDataType, "AE", "OBX-5 (segment 4)"},
 		{"bad SN", header + pid + obr + "OBX|1|SN|A^A^LN||~^1||||||F\r", CodeDataType, "AE", "OBX-5 (segment 4)"},
 		{"NM repeated", header + pid + obr + "OBX|1|NM|A^A^LN||1~2||||||F\r", CodeDataType, "AE", "OBX-5 (segment 4)"},
 		{"unsupported value type", header + pid + obr + "OBX|1|ED|A^A^LN||^AP^PDF^Base64^AAAA||||||F\r", CodeTableValue, "AE", "OBX-2 (segment 4)"},

@@ -150,16 +150,6 @@ func truncate(s string, n int) string {
 	return s
 }
 
-// Segment returns the first segment with the given ID, or nil.
-func (m *Message) Segment(name string) *Segment {
-	for _, s := range m.Segments {
-		if s.Name == name {
-			return s
-		}
-	}
-	return nil
-}
-
 // Len is the number of fields after the segment ID.
 func (s *Segment) Len() int { return len(s.fields) - 1 }
 

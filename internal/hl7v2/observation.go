@@ -38,8 +38,10 @@ func (c *converter) observation(seg *Segment) error {
 	if in := interpretation(seg.Values(8)); in != nil {
 		obs["interpretation"] = in
 	}
-	if eff, ok := c.report.dr["effectiveDateTime"]; ok {
-		obs["effectiveDateTime"] = eff
+	for _, k := range []string{"effectiveDateTime", "issued"} { // the report's; OBX-14 may change the first
+		if v, ok := c.report.dr[k]; ok {
+			obs[k] = v
+		}
 	}
 	if t := seg.Get(14, 1); t != "" {
 		v, err := dateTime(t, c.opts.Location, false)
@@ -48,10 +50,7 @@ func (c *converter) observation(seg *Segment) error {
 		}
 		obs["effectiveDateTime"] = v
 	}
-	if c.issued != "" {
-		obs["issued"] = c.issued
-	}
-	c.report.obs = append(c.report.obs, &observation{seg: seg, res: obs, setID: seg.Get(1, 1)})
+	c.report.obs = append(c.report.obs, &observation{res: obs, setID: seg.Get(1, 1)})
 	c.lastObs = obs
 	return nil
 }
@@ -108,7 +107,7 @@ func (c *converter) value(seg *Segment, obs map[string]any) error {
 	return nil
 }
 
-var decimalRE = regexp.MustCompile(`^([+-]?)0*([0-9]*)(?:\.([0-9]*))?$`)
+var decimalRE = regexp.MustCompile(`^([+-]?)([0-9]*)(?:\.([0-9]*))?$`)
 
 // decimal normalises an HL7 NM ("+007.50", ".5") to a JSON number, keeping
 // the digits sent after the point (FHIR keeps precision: 7.50 is not 7.5).
@@ -122,8 +121,8 @@ func decimal(s string) (json.Number, error) {
 	if sign == "+" {
 		sign = ""
 	}
-	if whole == "" {
-		whole = "0"
+	if whole = strings.TrimLeft(whole, "0"); whole == "" {
+		whole = "0" // JSON numbers have no leading zeros
 	}
 	if frac != "" {
 		return json.Number(sign + whole + "." + frac), nil

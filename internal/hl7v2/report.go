@@ -36,7 +36,7 @@ func (c *converter) startReport(seg *Segment) error {
 	if filler.Component(1) == "" {
 		return errAt(seg.At(3), CodeRequiredMissing, "OBR-3 filler order number is required: it identifies the report when it is sent again")
 	}
-	r := &report{seg: seg, filler: filler.Component(1)}
+	r := &report{filler: filler.Component(1)}
 	r.system = c.authoritySystem(filler.Component(2), filler.Component(3), filler.Component(4), "filler-order")
 	code := c.codeable(seg.Field(4))
 	if code == nil {
@@ -63,14 +63,12 @@ func (c *converter) startReport(seg *Segment) error {
 		}
 		dr["effectiveDateTime"] = v
 	}
-	c.issued = ""
 	if t := seg.Get(22, 1); t != "" {
 		v, err := dateTime(t, c.opts.Location, true)
 		if err != nil {
 			return errAt(seg.At(22), CodeDataType, "OBR-22 results reported date/time: %s", err)
 		}
 		dr["issued"] = v
-		c.issued = v
 	}
 	r.dr = dr
 	c.report, c.lastObs = r, nil
@@ -113,6 +111,7 @@ func (c *converter) finishReport() error {
 	}
 	ref := fullURL("DiagnosticReport", r.system, r.filler)
 	c.entries = append(c.entries, conditionalPut(ref, r.dr, "DiagnosticReport", r.system, r.filler))
+	c.reports++
 	return nil
 }
 

@@ -7,7 +7,6 @@ import (
 
 // Systems used in the conversion.
 const (
-	SystemHKID           = "http://www.immd.gov.hk/hkid" // as identity.SystemHKID
 	SystemLOINC          = "http://loinc.org"
 	SystemUCUM           = "http://unitsofmeasure.org"
 	SystemInterpretation = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
