@@ -34,7 +34,6 @@ var hongKong = time.FixedZone("HKT", 8*3600)
 // converter holds the state of one conversion.
 type converter struct {
 	opts    Options
-	msg     *Message
 	sender  string
 	entries []any
 	reports int
@@ -71,7 +70,10 @@ func ConvertORU(m *Message, opts Options) (map[string]any, error) {
 	if opts.Location == nil {
 		opts.Location = hongKong
 	}
-	c := &converter{opts: opts, msg: m}
+	if m == nil || len(m.Segments) == 0 {
+		return nil, rejectAt(Location{}, CodeSegmentSequence, "empty message: no MSH segment")
+	}
+	c := &converter{opts: opts}
 	if err := c.header(m.Segments[0]); err != nil {
 		return nil, err
 	}
@@ -80,9 +82,7 @@ func ConvertORU(m *Message, opts Options) (map[string]any, error) {
 			return nil, err
 		}
 	}
-	if err := c.finishReport(); err != nil {
-		return nil, err
-	}
+	c.finishReport()
 	if c.patientRef == "" {
 		return nil, errAt(Location{Segment: "PID"}, CodeSegmentSequence, "no PID segment: the results have no patient")
 	}
@@ -121,14 +121,10 @@ func loc(s *Segment, field, comp int) Location {
 func (c *converter) segment(seg *Segment) error {
 	switch seg.Name {
 	case "PID":
-		if err := c.finishReport(); err != nil {
-			return err
-		}
+		c.finishReport()
 		return c.patient(seg)
 	case "OBR":
-		if err := c.finishReport(); err != nil {
-			return err
-		}
+		c.finishReport()
 		return c.startReport(seg)
 	case "OBX":
 		if c.report == nil {

@@ -84,10 +84,10 @@ func (c *converter) tableError(seg *Segment, field int, what, value, table strin
 
 // finishReport gives the report's Observations their identifiers and adds
 // them and the report to the Bundle.
-func (c *converter) finishReport() error {
+func (c *converter) finishReport() {
 	r := c.report
 	if r == nil {
-		return nil
+		return
 	}
 	c.report, c.lastObs = nil, nil
 	bySetID := setIDsUsable(r.obs)
@@ -112,7 +112,6 @@ func (c *converter) finishReport() error {
 	ref := fullURL("DiagnosticReport", r.system, r.filler)
 	c.entries = append(c.entries, conditionalPut(ref, r.dr, "DiagnosticReport", r.system, r.filler))
 	c.reports++
-	return nil
 }
 
 // setIDsUsable reports whether every OBX of the report has a distinct
