@@ -38,6 +38,8 @@ type converter struct {
 	entries []any
 	reports int
 
+	patients map[string]bool // fullUrls of the Patients in the Bundle
+
 	patientRef string
 	report     *report
 	lastObs    map[string]any // the Observation an NTE attaches to
@@ -73,7 +75,7 @@ func ConvertORU(m *Message, opts Options) (map[string]any, error) {
 	if m == nil || len(m.Segments) == 0 {
 		return nil, rejectAt(Location{}, CodeSegmentSequence, "empty message: no MSH segment")
 	}
-	c := &converter{opts: opts}
+	c := &converter{opts: opts, patients: map[string]bool{}}
 	if err := c.header(m.Segments[0]); err != nil {
 		return nil, err
 	}
@@ -193,6 +195,10 @@ func (c *converter) patient(seg *Segment) error {
 	}
 	sys, val := key["system"].(string), key["value"].(string)
 	c.patientRef = fullURL("Patient", sys, val)
+	if c.patients[c.patientRef] {
+		return nil // the same patient again, in a later PATIENT_RESULT group
+	}
+	c.patients[c.patientRef] = true
 	c.entries = append(c.entries, map[string]any{
 		"fullUrl":  c.patientRef,
 		"resource": p,

@@ -295,3 +295,31 @@ func TestOptions(t *testing.T) {
 		}
 	}
 }
+
+// Two PATIENT_RESULT groups: two patients, or one patient twice (one
+// Patient entry, as a transaction allows each fullUrl once).
+func TestConvertPatientGroups(t *testing.T) {
+	obr := func(f string) string { return "OBR|1||" + f + "^LAB|X^Y^LN" + strings.Repeat("|", 21) + "F\r" }
+	tests := []struct {
+		name, pid2 string
+		patients   int
+	}{
+		{"two patients", "PID|||2^^^H^MR\r", 2},
+		{"one patient twice", "PID|||1^^^H^MR\r", 1},
+	}
+	for _, tt := range tests {
+		b := convert(t, header+"PID|||1^^^H^MR\r"+obr("F1")+tt.pid2+obr("F2"))
+		n, subjects := 0, map[any]bool{}
+		for _, e := range b["entry"].([]any) {
+			r := e.(map[string]any)["resource"].(map[string]any)
+			if r["resourceType"] == "Patient" {
+				n++
+			} else {
+				subjects[r["subject"].(map[string]any)["reference"]] = true
+			}
+		}
+		if n != tt.patients || len(subjects) != tt.patients {
+			t.Errorf("%s: %d Patient entries, reports of %d subjects; want %d", tt.name, n, len(subjects), tt.patients)
+		}
+	}
+}
