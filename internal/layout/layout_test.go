@@ -44,7 +44,10 @@ var allowed = map[string][]string{
 	"audit/journal": {"auth/scope", "fhir", "notify", "outcome", "registry", "resource", "search", "store"},
 	// The demo generator writes what the registry writes: its code
 	// systems, tags and SDM ladder, and identity's documents.
-	"demo":   {"identity", "registry", "resource"},
+	"demo": {"identity", "registry", "resource"},
+	// HL7 v2 lab intake: HKIDs checked as identity does, UCUM units as
+	// terminology does; the deposit is wired by cmd, not imported.
+	"hl7v2":  {"identity", "outcome", "terminology/ucum"},
 	"ops":    {},
 	"bench":  {},
 	"layout": {},
