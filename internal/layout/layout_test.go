@@ -29,7 +29,7 @@ var allowed = map[string][]string{
 	"auth/login":  {"identity", "outcome", "resource", "store"},
 	"store":       {"outcome", "search"},
 	"resource":    {"auth/scope", "fhir", "fhirpath", "outcome", "search", "store"},
-	"rest":        {"audit", "auth/token", "fhir", "identity", "notify", "outcome", "resource", "store"},
+	"rest":        {"audit", "auth/token", "fhir", "hl7v2", "identity", "notify", "outcome", "resource", "store"},
 	"bulkload":    {"fhir", "outcome", "resource"},
 	"conformance": {"fhir", "outcome", "resource", "search", "store", "terminology"},
 	"registry":    {"auth/scope", "auth/token", "fhir", "identity", "outcome", "resource", "search", "store"},

@@ -2,6 +2,7 @@ package rest
 
 import (
 	"context"
+	"github.com/ehealthplus/ehealth/internal/hl7v2"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -46,6 +47,9 @@ type Config struct {
 	// (break-glass) to patient now: their audited accesses to that
 	// patient are marked emergency (consent.Policy.InEmergency).
 	Emergency func(ctx context.Context, who resource.Who, patient string) (bool, error)
+	// HL7v2, when set, accepts lab results as HL7 v2 ORU^R01 at POST
+	// /hl7v2 (hl7v2.go), converted with these options.
+	HL7v2 *hl7v2.Options
 	// Version is the software version stated in the CapabilityStatement.
 	Version string
 	// Operations runs the operations beyond the core interactions (nil: none).
@@ -109,5 +113,8 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("DELETE /fhir/{type}/{id}", a.delete)
 	mux.HandleFunc("PATCH /fhir/{type}/{id}", a.patch)
 	mux.HandleFunc("/fhir/", a.notFound)
+	if a.cfg.HL7v2 != nil {
+		mux.HandleFunc("POST "+HL7v2Path, a.hl7v2Message)
+	}
 	return a.middleware(a.authenticate(a.journal(mux)))
 }
