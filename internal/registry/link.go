@@ -110,6 +110,23 @@ func (r *Registry) masterFor(ctx context.Context, local map[string]any) (found, 
 	return found{}, outcome.New(outcome.Unprocessable, "no registered citizen has the record's identity document")
 }
 
+// MasterOf finds the registered citizen a provider's record of a patient
+// is about, as $link does: by the identity document, with the birth date
+// and a name agreeing. ok is false — with the reason in err, an
+// outcome.Unprocessable — when no registered citizen matches; other
+// errors are failures. A deposit uses it to file a new local record under
+// the citizen (a "refer" link) in the deposit's own transaction.
+func (r *Registry) MasterOf(ctx context.Context, patient map[string]any) (masterID string, ok bool, err error) {
+	m, err := r.masterFor(ctx, patient)
+	if outcome.Is(err, outcome.Unprocessable) {
+		return "", false, err
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return m.v.ID, true, nil
+}
+
 // Compartments returns the patient keys of a citizen's record: the master
 // Patient id, the ids of the providers' records linked to it, and the ids
 // of the records merged into it (a "replaces" link answered by

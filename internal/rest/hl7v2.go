@@ -37,6 +37,9 @@ func (a *API) hl7v2Message(w http.ResponseWriter, r *http.Request) {
 	}
 	caller := a.caller(r)
 	in := hl7v2.Intake{Options: *a.cfg.HL7v2, Deposit: func(ctx context.Context, b map[string]any) error {
+		if err := a.linkPatients(ctx, b); err != nil {
+			return err
+		}
 		_, err := a.svc.Bundle(ctx, caller, b, resource.ReturnMinimal)
 		return err
 	}}
@@ -44,4 +47,35 @@ func (a *API) hl7v2Message(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/hl7-v2")
 	w.WriteHeader(http.StatusOK)
 	w.Write(ack)
+}
+
+// linkPatients links each Patient a message brings (the lab's own record
+// of the patient, created unless the lab holds one already) to the
+// registered citizen it is about (Config.HL7v2Master: the identity
+// document, birth date and name must agree), so the results land in the
+// citizen's record in the deposit's transaction. A patient matching no
+// registered citizen is left as it is: the deposit is then refused for
+// want of the joining consent, with that reason in the ACK.
+func (a *API) linkPatients(ctx context.Context, b map[string]any) error {
+	if a.cfg.HL7v2Master == nil {
+		return nil
+	}
+	entries, _ := b["entry"].([]any)
+	for _, e := range entries {
+		m, _ := e.(map[string]any)
+		p, _ := m["resource"].(map[string]any)
+		if p["resourceType"] != "Patient" {
+			continue
+		}
+		master, ok, err := a.cfg.HL7v2Master(ctx, p)
+		if !ok {
+			if outcome.Is(err, outcome.Unprocessable) {
+				continue
+			}
+			return err
+		}
+		links, _ := p["link"].([]any)
+		p["link"] = append(links, map[string]any{"other": map[string]any{"reference": "Patient/" + master}, "type": "refer"})
+	}
+	return nil
 }

@@ -50,6 +50,11 @@ type Config struct {
 	// HL7v2, when set, accepts lab results as HL7 v2 ORU^R01 at POST
 	// /hl7v2 (hl7v2.go), converted with these options.
 	HL7v2 *hl7v2.Options
+	// HL7v2Master, when set, finds the registered citizen an HL7 v2
+	// message's patient is about (registry.Registry.MasterOf), so the lab's
+	// record of them is linked and the results land in the citizen's
+	// record.
+	HL7v2Master func(ctx context.Context, patient map[string]any) (masterID string, ok bool, err error)
 	// Version is the software version stated in the CapabilityStatement.
 	Version string
 	// Operations runs the operations beyond the core interactions (nil: none).
