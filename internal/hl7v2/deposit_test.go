@@ -66,14 +66,13 @@ func TestDepositIntoTheRecord(t *testing.T) {
 	if err != nil || len(r.Matches) != 1 {
 		t.Fatalf("the corrected Observation: %v, %d matches", err, len(r.Matches))
 	}
-	// Version 3: the identical re-send wrote version 2, as the resource
-	// service writes a version for every update, even one that changes
-	// nothing (issue 8 asks for "same versions": the deposit's work).
+	// Version 2: the identical re-send wrote no version (an update that
+	// changes nothing stores nothing); the correction wrote the second.
 	var obs map[string]any
 	if err := json.Unmarshal(r.Matches[0].Body, &obs); err != nil {
 		t.Fatal(err)
 	}
-	if obs["status"] != "corrected" || obs["valueQuantity"].(map[string]any)["value"] != 4.9 || r.Matches[0].VersionID != 3 {
+	if obs["status"] != "corrected" || obs["valueQuantity"].(map[string]any)["value"] != 4.9 || r.Matches[0].VersionID != 2 {
 		t.Errorf("after the correction: status %v, value %v, version %d", obs["status"], obs["valueQuantity"], r.Matches[0].VersionID)
 	}
 

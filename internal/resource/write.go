@@ -1,6 +1,7 @@
 package resource
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"time"
@@ -290,6 +291,11 @@ func (s *Service) put(ctx context.Context, tx store.Tx, c Caller, res map[string
 			return store.Version{}, err
 		}
 	}
+	if method == store.MethodUpdate {
+		if cur, same, err := unchanged(ctx, tx, typ, id, expect, key, c.Writer, res); err != nil || same {
+			return cur, err
+		}
+	}
 	v := &store.Version{
 		Type: typ, ID: id, VersionID: expect + 1, Updated: s.stamp(),
 		Method: method, Writer: c.Writer, PatientKey: key,
@@ -415,4 +421,57 @@ func patientKey(res map[string]any) string {
 		return refs[0]
 	}
 	return ""
+}
+
+// unchanged reports whether an update of typ/id to res would store what
+// its current version (expect) already holds — same content apart from
+// meta.versionId and meta.lastUpdated, same compartment key, same writer
+// — and returns that version: no new version is written (a deposit sent
+// again, a re-sent lab message, change nothing). The update is still
+// recorded for the audit, as an update that left the version current.
+func unchanged(ctx context.Context, tx store.Tx, typ, id string, expect int64, key, writer string, res map[string]any) (store.Version, bool, error) {
+	cur, err := tx.Read(ctx, typ, id)
+	if err != nil || cur.Deleted || cur.VersionID != expect || cur.PatientKey != key || cur.Writer != writer {
+		return store.Version{}, false, nil
+	}
+	stored, err := fhir.Parse(cur.Body)
+	if err != nil {
+		return store.Version{}, false, nil
+	}
+	a, errA := fhir.Marshal(withoutVersionMeta(stored))
+	b, errB := fhir.Marshal(withoutVersionMeta(res))
+	if errA != nil || errB != nil || !bytes.Equal(a, b) {
+		return store.Version{}, false, nil
+	}
+	if rec, ok := tx.(*recordingTx); ok {
+		noop := cur
+		noop.Method = store.MethodUpdate
+		rec.done = append(rec.done, Done{Version: noop})
+	}
+	return cur, true, nil
+}
+
+// withoutVersionMeta is a shallow copy of res without meta.versionId and
+// meta.lastUpdated (and without meta when nothing else is in it).
+func withoutVersionMeta(res map[string]any) map[string]any {
+	out := make(map[string]any, len(res))
+	for k, v := range res {
+		out[k] = v
+	}
+	meta, _ := res["meta"].(map[string]any)
+	if meta == nil {
+		return out
+	}
+	m := make(map[string]any, len(meta))
+	for k, v := range meta {
+		if k != "versionId" && k != "lastUpdated" {
+			m[k] = v
+		}
+	}
+	if len(m) == 0 {
+		delete(out, "meta")
+	} else {
+		out["meta"] = m
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package rest_test
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -92,7 +93,11 @@ func TestConcurrentIfMatch(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					statuses[i] = s.do("PUT", "/fhir/Patient/race", p, "If-Match", etag).status
+					// Different content: an update that changes nothing
+					// writes no version and so races with nobody.
+					body := maps.Clone(p)
+					body["name"] = []any{map[string]any{"family": fmt.Sprintf("Race%d-%d", round, i)}}
+					statuses[i] = s.do("PUT", "/fhir/Patient/race", body, "If-Match", etag).status
 				}()
 			}
 			wg.Wait()
@@ -119,11 +124,13 @@ func TestConcurrentUpdatesLoseNothing(t *testing.T) {
 		s.do("PUT", "/fhir/Patient/busy", p).must(t, http.StatusCreated)
 		const writers = 12
 		var wg sync.WaitGroup
-		for range writers {
+		for i := range writers {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				s.do("PUT", "/fhir/Patient/busy", p).must(t, http.StatusOK)
+				body := maps.Clone(p)
+				body["name"] = []any{map[string]any{"family": fmt.Sprintf("Busy%d", i)}}
+				s.do("PUT", "/fhir/Patient/busy", body).must(t, http.StatusOK)
 			}()
 		}
 		wg.Wait()
@@ -295,6 +302,32 @@ func TestCapabilityStatement(t *testing.T) {
 		res := r.body["rest"].([]any)[0].(map[string]any)["resource"].([]any)
 		if len(res) != 146 {
 			t.Errorf("CapabilityStatement lists %d resource types, want 146", len(res))
+		}
+	})
+}
+
+// TestUnchangedUpdate: an update that changes nothing — the same content
+// sent again, whatever meta.versionId and lastUpdated it carries — writes
+// no version: the current one is answered (200, its ETag), history keeps
+// one; a change writes the next.
+func TestUnchangedUpdate(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s *server) {
+		p := obj(t, patientJSON)
+		p["id"] = "same"
+		s.do("PUT", "/fhir/Patient/same", p).must(t, http.StatusCreated)
+		again := s.do("GET", "/fhir/Patient/same", nil).must(t, http.StatusOK).body // with its meta
+		for _, body := range []map[string]any{p, again} {
+			if r := s.do("PUT", "/fhir/Patient/same", body).must(t, http.StatusOK); r.header.Get("ETag") != `W/"1"` {
+				t.Errorf("the same content again: ETag %s, want W/\"1\"", r.header.Get("ETag"))
+			}
+		}
+		if h := s.do("GET", "/fhir/Patient/same/_history", nil).must(t, http.StatusOK); fmt.Sprint(h.body["total"]) != "1" {
+			t.Errorf("history after unchanged updates: total %v, want 1", h.body["total"])
+		}
+		changed := maps.Clone(p)
+		changed["gender"] = "other"
+		if r := s.do("PUT", "/fhir/Patient/same", changed).must(t, http.StatusOK); r.header.Get("ETag") != `W/"2"` {
+			t.Errorf("a change: ETag %s, want W/\"2\"", r.header.Get("ETag"))
 		}
 	})
 }

@@ -169,6 +169,7 @@ func TestAuditedWrites(t *testing.T) {
 				{"create", "POST", "/fhir/Observation", observation("", "p1"), as, 201, []string{"C create p1"}},
 				{"update-as-create is the operator's: a token's PUT at a free id is not known", "PUT", "/fhir/Observation/w0", observation("w0", "p1"), as, 404, nil},
 				{"update", "PUT", "/fhir/Observation/w1", strings.Replace(observation("w1", "p1"), "final", "amended", 1), as, 200, []string{"U update p1"}},
+				{"update changing nothing: no version, still recorded", "PUT", "/fhir/Observation/w1", strings.Replace(observation("w1", "p1"), "final", "amended", 1), as, 200, []string{"U update p1"}},
 				{"patch", "PATCH", "/fhir/Observation/w1", `[{"op":"replace","path":"/status","value":"corrected"}]`, patch, 200, []string{"U patch p1"}},
 				{"delete", "DELETE", "/fhir/Observation/w1", "", as, 204, []string{"D delete p1"}},
 				{"delete of a deleted resource writes nothing", "DELETE", "/fhir/Observation/w1", "", as, 204, nil},
