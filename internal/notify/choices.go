@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ehealthplus/ehealth/internal/auth/scope"
@@ -73,13 +74,13 @@ func (c *Choices) Run(ctx context.Context, who resource.Caller, typ, name string
 	return channelsResult(chosen), nil
 }
 
-// mayChoose: the operator, or a token in the patient's context (the
-// citizen, or an SDM acting for them) whose patient/ scopes allow perm on
-// their Patient. A token in another patient's context learns nothing: the
-// answer is the one for a Patient that does not exist. (A Caller does not
-// say who the person is yet; once it carries fhirUser, a professional's
-// patient-context launch should be refused here, as registry's
-// $withdraw notes too.)
+// mayChoose: the operator, or a token in the patient's context whose
+// person is the citizen or their substitute decision maker (fhirUser a
+// Patient — the citizen, or an SDM signed in as themself — or a
+// RelatedPerson) and whose patient/ scopes allow perm on their Patient. A
+// token in another patient's context learns nothing: the answer is the
+// one for a Patient that does not exist. A professional launched in the
+// citizen's context may not choose for them.
 func mayChoose(c resource.Caller, patientID string, perm scope.Perm) error {
 	if c.Grants == nil {
 		return nil
@@ -89,6 +90,9 @@ func mayChoose(c resource.Caller, patientID string, perm scope.Perm) error {
 	}
 	if c.Grants.Patient != patientID {
 		return outcome.New(outcome.NotFound, "Patient/%s is not known", patientID)
+	}
+	if who := c.Who.FHIRUser; !strings.HasPrefix(who, "Patient/") && !strings.HasPrefix(who, "RelatedPerson/") {
+		return outcome.New(outcome.Forbidden, "only the citizen, their substitute decision maker or the operator chooses how notices reach a citizen")
 	}
 	if ok, filters := c.Grants.Scopes.Allows(scope.Patient, perm, "Patient"); !ok || filters != nil {
 		return outcome.New(outcome.Forbidden, "the token's scopes do not allow %s on this Patient (patient/Patient.%s)", OpNoticeChannels, perm)

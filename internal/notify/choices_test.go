@@ -98,6 +98,8 @@ func TestNoticeChannelsOperation(t *testing.T) {
 				{"read-only app cannot choose", "POST", alice, citizen(alice, "patient/*.rs"), []any{"app"}, 403, nil, ""},
 				{"a provider without access learns nothing", "POST", alice, clinicToken, []any{"app"}, 404, nil, ""},
 				{"a provider that sees the record cannot choose", "POST", deposited, clinicToken, []any{"app"}, 403, nil, ""},
+				{"a professional launched in the citizen's context cannot choose", "POST", deposited, issue(token.Claims{Subject: "dr", ClientID: "emr",
+					FHIRUser: "Practitioner/dr", Org: "Organization/clinic-1", Patient: deposited, Scope: scope.MustParse("patient/*.cruds")}), []any{"app"}, 403, nil, ""},
 				{"empty choice goes back to the default", "POST", bob, operatorToken, []any{}, 200, []string{"app"}, ""},
 			}
 			for _, tc := range cases {

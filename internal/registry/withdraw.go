@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"net/url"
+	"strings"
 
 	"github.com/ehealthplus/ehealth/internal/auth/scope"
 	"github.com/ehealthplus/ehealth/internal/outcome"
@@ -33,15 +34,18 @@ func (r *Registry) runWithdraw(ctx context.Context, c resource.Caller, instance,
 	return parameters(out...), nil
 }
 
-// mayWithdraw: the operator, or a token for this patient (the citizen or
-// an SDM acting for them) that may update their Consents. (A Caller does
-// not say who the person is yet; once it carries fhirUser, a professional's
-// patient-context launch should be refused here.)
+// mayWithdraw: the operator, or a token for this patient whose person is
+// the citizen or their SDM (fhirUser a Patient or a RelatedPerson) that
+// may update their Consents; never a professional launched in the
+// citizen's context.
 func mayWithdraw(c resource.Caller, patientID string) bool {
 	if Operator(c) {
 		return true
 	}
 	if c.Grants.Patient != patientID {
+		return false
+	}
+	if who := c.Who.FHIRUser; !strings.HasPrefix(who, "Patient/") && !strings.HasPrefix(who, "RelatedPerson/") {
 		return false
 	}
 	ok, filters := c.Grants.Scopes.Allows(scope.Patient, scope.Update, "Consent")

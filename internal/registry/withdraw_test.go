@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/ehealthplus/ehealth/internal/auth/scope"
 	"github.com/ehealthplus/ehealth/internal/registry"
+	"github.com/ehealthplus/ehealth/internal/resource"
 )
 
 // TestWithdraw withdraws a citizen: the joining Consent gets an inactive
@@ -33,6 +35,13 @@ func TestWithdraw(t *testing.T) {
 			t.Errorf("a clinic withdrew a citizen: %d %s", r.status, r.raw)
 		}
 
+		// A professional launched in the citizen's context, whatever their
+		// scopes, does not withdraw them.
+		pro := resource.Caller{Writer: "Organization/clinic", Grants: &resource.Grants{Scopes: scope.MustParse("patient/*.cruds"), Patient: id},
+			Who: resource.Who{FHIRUser: "Practitioner/dr", Org: "Organization/clinic", Patient: id}}
+		if _, err := e.reg.Run(t.Context(), pro, "Patient", registry.OpWithdraw, e.read("Patient", id), nil, emptyParams()); err == nil {
+			t.Error("a professional launched in the citizen's context withdrew them")
+		}
 		if r := e.do("POST", "/fhir/Observation", json.RawMessage(fmt.Sprintf(`{"resourceType":"Observation","status":"final","code":{"text":"bp"},"subject":{"reference":"Patient/%s"}}`, local)), clinic); r.status != 201 {
 			t.Errorf("a deposit before withdrawal: %d %s", r.status, r.raw)
 		}
