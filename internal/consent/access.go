@@ -42,8 +42,11 @@ func (p *Policy) Access(w resource.Who) store.Access {
 		if !slices.Contains(p.Deemed, w.Org) {
 			care = append([]string{sharingGrantee(w.Org)}, care...)
 		}
-		return store.Access{NonPatient: true, Writers: []string{w.Org},
-			Grants: [][]string{care, {emergencyGrantee(w.FHIRUser)}, {restrictedGrantee(w.FHIRUser)}}}
+		rules := [][]string{care, {restrictedGrantee(w.FHIRUser)}}
+		if p.Emergency { // off, no emergency access holds, however recently given
+			rules = append(rules, []string{emergencyGrantee(w.FHIRUser)})
+		}
+		return store.Access{NonPatient: true, Writers: []string{w.Org}, Grants: rules}
 	case w.FHIRUser == "" && strings.HasPrefix(w.Org, "Organization/"):
 		return store.Access{NonPatient: true, Writers: []string{w.Org}}
 	}
@@ -54,8 +57,8 @@ func (p *Policy) Access(w resource.Who) store.Access {
 // access (break-glass) to patient now: what they read of that patient is
 // then audited as an emergency access.
 func (p *Policy) InEmergency(ctx context.Context, s store.Searcher, who resource.Who, patient string) (bool, error) {
-	if !strings.HasPrefix(who.FHIRUser, "Practitioner/") {
-		return false, nil
+	if !p.Emergency || !strings.HasPrefix(who.FHIRUser, "Practitioner/") {
+		return false, nil // no query on every read while the switch is off
 	}
 	ok, err := s.Visible(ctx, store.Access{Grants: [][]string{{emergencyGrantee(who.FHIRUser)}}}, patient, "")
 	if err != nil {

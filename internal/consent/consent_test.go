@@ -10,27 +10,36 @@ import (
 )
 
 func TestAccess(t *testing.T) {
-	p := &Policy{Deemed: []string{"Organization/ha"}}
+	on := &Policy{Deemed: []string{"Organization/ha"}, Emergency: true}
+	off := &Policy{Deemed: []string{"Organization/ha"}}
 	tests := []struct {
-		name string
-		who  resource.Who
-		want store.Access
+		name         string
+		who          resource.Who
+		want         store.Access
+		emergencyOff bool
 	}{
-		{"operator", resource.Who{Operator: true}, store.AccessAll},
-		{"citizen", resource.Who{FHIRUser: "Patient/9"}, store.Access{Patients: []string{"9", "9!r"}, NonPatient: true}},
-		{"citizen launching for a child", resource.Who{FHIRUser: "Patient/9", Patient: "12"}, store.Access{Patients: []string{"9", "12", "9!r", "12!r"}, NonPatient: true}},
-		{"substitute decision maker", resource.Who{FHIRUser: "RelatedPerson/4", Patient: "12"}, store.Access{Patients: []string{"12", "12!r"}, NonPatient: true}},
+		{"operator", resource.Who{Operator: true}, store.AccessAll, false},
+		{"citizen", resource.Who{FHIRUser: "Patient/9"}, store.Access{Patients: []string{"9", "9!r"}, NonPatient: true}, false},
+		{"citizen launching for a child", resource.Who{FHIRUser: "Patient/9", Patient: "12"}, store.Access{Patients: []string{"9", "12", "9!r", "12!r"}, NonPatient: true}, false},
+		{"substitute decision maker", resource.Who{FHIRUser: "RelatedPerson/4", Patient: "12"}, store.Access{Patients: []string{"12", "12!r"}, NonPatient: true}, false},
 		{"professional", resource.Who{FHIRUser: "Practitioner/dr", Org: "Organization/clinic"}, store.Access{NonPatient: true,
-			Grants:  [][]string{{"sharing/Organization/clinic", "care/Organization/clinic"}, {"emergency/Practitioner/dr"}, {"restricted/Practitioner/dr"}},
-			Writers: []string{"Organization/clinic"}}},
+			Grants:  [][]string{{"sharing/Organization/clinic", "care/Organization/clinic"}, {"restricted/Practitioner/dr"}, {"emergency/Practitioner/dr"}},
+			Writers: []string{"Organization/clinic"}}, false},
+		{"professional, emergency access switched off", resource.Who{FHIRUser: "Practitioner/dr", Org: "Organization/clinic"}, store.Access{NonPatient: true,
+			Grants:  [][]string{{"sharing/Organization/clinic", "care/Organization/clinic"}, {"restricted/Practitioner/dr"}},
+			Writers: []string{"Organization/clinic"}}, true},
 		{"professional of a deemed provider", resource.Who{FHIRUser: "Practitioner/dr", Org: "Organization/ha"}, store.Access{NonPatient: true,
-			Grants:  [][]string{{"care/Organization/ha"}, {"emergency/Practitioner/dr"}, {"restricted/Practitioner/dr"}},
-			Writers: []string{"Organization/ha"}}},
-		{"system of a provider", resource.Who{Org: "Organization/lab"}, store.Access{NonPatient: true, Writers: []string{"Organization/lab"}}},
-		{"professional without a provider", resource.Who{FHIRUser: "Practitioner/dr"}, store.Access{}},
-		{"nobody", resource.Who{}, store.Access{}},
+			Grants:  [][]string{{"care/Organization/ha"}, {"restricted/Practitioner/dr"}, {"emergency/Practitioner/dr"}},
+			Writers: []string{"Organization/ha"}}, false},
+		{"system of a provider", resource.Who{Org: "Organization/lab"}, store.Access{NonPatient: true, Writers: []string{"Organization/lab"}}, false},
+		{"professional without a provider", resource.Who{FHIRUser: "Practitioner/dr"}, store.Access{}, false},
+		{"nobody", resource.Who{}, store.Access{}, false},
 	}
 	for _, tt := range tests {
+		p := on
+		if tt.emergencyOff {
+			p = off
+		}
 		got := p.Access(tt.who)
 		if got.All != tt.want.All || got.NonPatient != tt.want.NonPatient || !slices.Equal(got.Patients, tt.want.Patients) ||
 			!slices.Equal(got.Writers, tt.want.Writers) || len(got.Grants) != len(tt.want.Grants) {

@@ -66,7 +66,10 @@ func BenchmarkConsentAudit(b *testing.B) {
 				name string
 				cfg  rest.Config
 			}{
-				{"consent+audit", rest.Config{Tokens: tokens, Access: p.AccessFor, Audit: auditor}},
+				// As serve runs it: also first-access notices, role views and
+				// the emergency flag of the audit (the switch off, serve's
+				// default).
+				{"consent+audit", rest.Config{Tokens: tokens, Access: p.AccessFor, Audit: auditor, Notified: st, View: p.Roles.View, Emergency: p.InEmergency}},
 				{"consent", rest.Config{Tokens: tokens, Access: p.AccessFor}},
 				{"audit", rest.Config{Tokens: tokens, Access: func(resource.Who) store.Access { return store.AccessAll }, Audit: auditor}},
 				{"off", rest.Config{Tokens: tokens, Access: func(resource.Who) store.Access { return store.AccessAll }}},
