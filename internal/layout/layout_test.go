@@ -29,11 +29,11 @@ var allowed = map[string][]string{
 	"auth/login":  {"identity", "outcome", "resource", "store"},
 	"store":       {"outcome", "search"},
 	"resource":    {"auth/scope", "fhir", "fhirpath", "outcome", "search", "store"},
-	"rest":        {"audit", "auth/token", "fhir", "hl7v2", "identity", "notify", "outcome", "resource", "store"},
+	"rest":        {"audit", "auth/token", "csvdeposit", "deposit", "fhir", "hl7v2", "identity", "notify", "outcome", "resource", "store"},
 	"bulkload":    {"fhir", "outcome", "resource"},
 	"conformance": {"fhir", "outcome", "resource", "search", "store", "terminology"},
 	"registry":    {"auth/scope", "auth/token", "fhir", "identity", "outcome", "resource", "search", "store"},
-	"platform":    {"conformance", "consent", "notify", "registry", "resource", "search", "store", "terminology", "validate"},
+	"platform":    {"accreditation", "conformance", "consent", "correction", "csvdeposit", "deposit", "notify", "profile", "registry", "resource", "search", "store", "terminology", "validate"},
 	"consent":     {"auth/scope", "notify", "outcome", "resource", "store"},
 	"notify":      {"auth/scope", "outcome", "resource", "store"}, // auth/scope: the scopes of $notice-channels callers, as registry checks its own
 	"audit":       {"auth/token", "fhir", "outcome", "store"},
@@ -47,10 +47,29 @@ var allowed = map[string][]string{
 	"demo": {"identity", "registry", "resource"},
 	// HL7 v2 lab intake: HKIDs checked as identity does, UCUM units as
 	// terminology does; the deposit is wired by cmd, not imported.
-	"hl7v2":  {"identity", "outcome", "terminology/ucum"},
-	"ops":    {},
-	"bench":  {},
-	"layout": {},
+	"hl7v2": {"identity", "outcome", "terminology/ucum"},
+	// The eHealth+ implementation guide: validation against profiles
+	// reuses the FHIR model, FHIRPath (invariants, discriminators) and the
+	// terminology service (bindings, expected code systems).
+	"profile": {"fhir", "fhirpath", "outcome", "terminology"},
+	// Deposit from clinical systems: the bundle's patients matched through
+	// the registry, entries checked against the profiles, written by the
+	// resource service.
+	"deposit": {"auth/scope", "fhir", "identity", "outcome", "profile", "registry", "resource", "search", "store"},
+	// Synthea bundles converted to deposit bundles (identity documents,
+	// providers, source identifiers).
+	"synthea": {"deposit", "fhir", "identity", "outcome", "registry"},
+	// Connectivity accreditation: what a provider deposited, judged against
+	// the profiles.
+	"accreditation": {"auth/scope", "fhir", "outcome", "profile", "resource", "search", "store"},
+	// Correction requests: a Task between the citizen and the depositing
+	// provider, with notices.
+	"correction": {"auth/scope", "fhir", "notify", "outcome", "registry", "resource", "search", "store"},
+	// CSV templates for clinics with little IT, turned into deposit bundles.
+	"csvdeposit": {"deposit", "fhir", "identity", "outcome", "profile", "terminology"},
+	"ops":        {},
+	"bench":      {},
+	"layout":     {},
 }
 
 func TestDependencyRules(t *testing.T) {
