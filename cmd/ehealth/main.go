@@ -28,6 +28,7 @@ func commands() []command {
 		{"serve", "run the FHIR server", runServe},
 		{"migrate", "bring the database schema up to date", runMigrate},
 		{"import", "load FHIR Bundles and NDJSON files into the database", runImport},
+		{"export", "write the data as FHIR Bulk Data NDJSON files (progress shown)", runExport},
 		{"fhirpath", "evaluate a FHIRPath expression against a resource", runFHIRPath},
 		{"bench", "measure search performance (bench search)", runBench},
 		{"terminology", "load code systems, value sets and concept maps (FHIR JSON or CSV)", runTerminology},

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/ehealthplus/ehealth/internal/bulkexport"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -51,6 +53,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&pol.SharingValidity, "sharing-validity", 0, "how long a sharing consent given without an end date lasts (0: indefinitely)")
 	nf := addNoticeFlags(fs)
 	roleViews := fs.String("role-views", "", "JSON file of the role-based views (which record types each professional role sees); default: the built-in views")
+	exportDir := fs.String("export-dir", "", "directory of the Bulk Data $export files (default: DB.exports beside a SQLite database, else ehealth-exports in the temp directory)")
+	exportTTL := fs.Duration("export-ttl", bulkexport.DefaultTTL, "how long an export's files are kept")
 	allowExplain := fs.Bool("allow-explain", false, "answer _explain=true on searches with the SQL and its plan (an operator's diagnostic; off in production)")
 	var lc login.Config
 	var up login.Upstream
@@ -92,7 +96,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		lc.Upstreams = []login.Upstream{up}
 	}
 	stk, err := newStack(p, stackConfig{BaseURL: *baseURL, Issuer: *issuer, LoginURL: *loginURL,
-		MaxBody: *maxBody, AllowExplain: *allowExplain, Login: lc, AuditKey: *auditKey, AuditExport: *auditExport}, log)
+		MaxBody: *maxBody, AllowExplain: *allowExplain, Login: lc, AuditKey: *auditKey, AuditExport: *auditExport,
+		ExportDir: exportDirFor(*exportDir, *db), ExportTTL: *exportTTL}, log)
 	if err != nil {
 		return err
 	}
@@ -144,6 +149,22 @@ type stackConfig struct {
 	// checkpoints ("": the hash chain alone guards it, and a warning says
 	// so); AuditExport the file checkpoints are appended to.
 	AuditKey, AuditExport string
+	// ExportDir is where Bulk Data exports write their files ("": no
+	// $export); ExportTTL how long they are kept (0: bulkexport.DefaultTTL).
+	ExportDir string
+	ExportTTL time.Duration
+}
+
+// exportDirFor is the export files' directory: the flag's, else beside a
+// SQLite database, else in the temp directory.
+func exportDirFor(flagDir, db string) string {
+	if flagDir != "" {
+		return flagDir
+	}
+	if path, ok := strings.CutPrefix(db, "sqlite:"); ok {
+		return path + ".exports"
+	}
+	return filepath.Join(os.TempDir(), "ehealth-exports")
 }
 
 // stack is what serve serves over one platform: the FHIR API and the
@@ -195,8 +216,14 @@ func newStack(p *platform.Platform, cfg stackConfig, log *slog.Logger) (*stack, 
 	// The journal serves the AuditEvents the server recorded, the
 	// citizen's access history and access reports.
 	journalSvc := auditjournal.New(p.Store, p.Service, p.Registry)
+	var exports *bulkexport.Jobs
+	if cfg.ExportDir != "" {
+		if exports, err = bulkexport.NewJobs(p.Service, p.Store, cfg.ExportDir, cfg.ExportTTL, log); err != nil {
+			return nil, err
+		}
+	}
 	api := rest.New(p.Service, rest.Config{Audit: auditor, BaseURL: cfg.BaseURL, MaxBodyBytes: cfg.MaxBody, Version: version, Operations: rest.OperationSet{p.Terminology, p.Registry, p.ConsentOps, notify.NewChoices(p.Service), journalSvc},
-		AllowExplain: cfg.AllowExplain, Tokens: tokens, Active: active, Access: p.AccessFor, Notified: p.Store, Journal: journalSvc, View: p.Roles.View, Emergency: p.InEmergency, HL7v2: &hl7v2.Options{}, HL7v2Master: p.Registry.MasterOf}, log)
+		AllowExplain: cfg.AllowExplain, Tokens: tokens, Active: active, Access: p.AccessFor, Notified: p.Store, Journal: journalSvc, View: p.Roles.View, Emergency: p.InEmergency, HL7v2: &hl7v2.Options{}, HL7v2Master: p.Registry.MasterOf, Export: exports}, log)
 	// Browser apps of the registered origins call the FHIR API across
 	// origins, as they call the token endpoint.
 	handler := ops.Handler(withAuthorizationServer(authz.CORS(api.Handler()), authz.Handler()), p.Service, log)

@@ -26,11 +26,14 @@ var allowed = map[string][]string{
 	"auth":        {"outcome", "store"},
 	// The login reads citizens and professionals from the record and
 	// parses the identity documents people type.
-	"auth/login":  {"identity", "outcome", "resource", "store"},
-	"store":       {"outcome", "search"},
-	"resource":    {"auth/scope", "fhir", "fhirpath", "outcome", "search", "store"},
-	"rest":        {"audit", "auth/token", "csvdeposit", "deposit", "fhir", "hl7v2", "identity", "notify", "outcome", "resource", "store"},
-	"bulkload":    {"fhir", "outcome", "resource"},
+	"auth/login": {"identity", "outcome", "resource", "store"},
+	"store":      {"outcome", "search"},
+	"resource":   {"auth/scope", "fhir", "fhirpath", "outcome", "search", "store"},
+	"rest":       {"audit", "auth/token", "bulkexport", "csvdeposit", "deposit", "fhir", "hl7v2", "identity", "notify", "outcome", "resource", "store"},
+	"bulkload":   {"fhir", "outcome", "resource"},
+	// Bulk Data export: searches through the resource service as the
+	// caller, job state in the keyed store.
+	"bulkexport":  {"fhir", "outcome", "resource", "store"},
 	"conformance": {"fhir", "outcome", "resource", "search", "store", "terminology"},
 	"registry":    {"auth/scope", "auth/token", "fhir", "identity", "outcome", "resource", "search", "store"},
 	"platform":    {"accreditation", "conformance", "consent", "correction", "csvdeposit", "deposit", "notify", "profile", "registry", "resource", "search", "store", "terminology", "validate"},

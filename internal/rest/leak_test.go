@@ -16,6 +16,7 @@ import (
 	"github.com/ehealthplus/ehealth/internal/audit/journal"
 	"github.com/ehealthplus/ehealth/internal/auth/scope"
 	"github.com/ehealthplus/ehealth/internal/auth/token"
+	"github.com/ehealthplus/ehealth/internal/bulkexport"
 	"github.com/ehealthplus/ehealth/internal/consent"
 	"github.com/ehealthplus/ehealth/internal/hl7v2"
 	"github.com/ehealthplus/ehealth/internal/notify"
@@ -42,7 +43,11 @@ func fullServer(t *testing.T, st store.Store, policy consent.Policy) *server {
 	}
 	t.Cleanup(func() { auditor.Close(context.Background()) })
 	j := journal.New(st, p.Service, p.Registry)
-	api := rest.New(p.Service, rest.Config{Tokens: tokens, Access: p.AccessFor, Audit: auditor, Journal: j, Notified: st,
+	exports, err := bulkexport.NewJobs(p.Service, st, t.TempDir(), 0, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := rest.New(p.Service, rest.Config{Tokens: tokens, Access: p.AccessFor, Audit: auditor, Journal: j, Notified: st, Export: exports,
 		View: p.Roles.View, Emergency: p.InEmergency, HL7v2: &hl7v2.Options{}, HL7v2Master: p.Registry.MasterOf, Operations: rest.OperationSet{p.Terminology, p.Registry, p.ConsentOps, notify.NewChoices(p.Service), j}},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	hs := httptest.NewServer(api.Handler())

@@ -150,7 +150,7 @@ func (s *server) do(method, path string, body any, headers ...string) response {
 		s.t.Fatal(err)
 	}
 	r := response{status: resp.StatusCode, header: resp.Header, raw: raw}
-	if len(raw) > 0 && strings.Contains(resp.Header.Get("Content-Type"), "json") {
+	if ct := resp.Header.Get("Content-Type"); len(raw) > 0 && strings.Contains(ct, "json") && !strings.Contains(ct, "ndjson") {
 		if r.body, err = fhir.Parse(raw); err != nil {
 			s.t.Fatalf("%s %s: response is not JSON: %v\n%s", method, path, err, raw)
 		}

@@ -2,6 +2,7 @@ package rest
 
 import (
 	"context"
+	"github.com/ehealthplus/ehealth/internal/bulkexport"
 	"github.com/ehealthplus/ehealth/internal/hl7v2"
 	"log/slog"
 	"net/http"
@@ -67,6 +68,9 @@ type Config struct {
 	// entry. An operator's tuning tool, off by default; off, _explain is an
 	// unsupported parameter.
 	AllowExplain bool
+	// Export, when set, offers FHIR Bulk Data export (export.go): $export at
+	// system, Patient and Group level, its status and files.
+	Export *bulkexport.Jobs
 }
 
 // DefaultMaxBodyBytes is the default request size limit.
@@ -121,5 +125,9 @@ func (a *API) Handler() http.Handler {
 	if a.cfg.HL7v2 != nil {
 		mux.HandleFunc("POST "+HL7v2Path, a.hl7v2Message)
 	}
-	return a.middleware(a.authenticate(a.journal(mux)))
+	var routes http.Handler = mux
+	if a.cfg.Export != nil {
+		routes = a.exportRoutes(mux)
+	}
+	return a.middleware(a.authenticate(a.journal(routes)))
 }
