@@ -38,8 +38,10 @@ func (l *Loader) loadJSON(ctx context.Context, path string, r io.Reader) {
 	}
 }
 
-// loadBundle sends a transaction or batch Bundle as it is.
+// loadBundle sends a transaction or batch Bundle, its creates made
+// updates at fixed ids (resume.go).
 func (l *Loader) loadBundle(ctx context.Context, path string, b map[string]any) {
+	atFixedIDs(path, b)
 	resp, err := l.svc.Bundle(ctx, l.caller, b, resource.ReturnMinimal)
 	if err != nil {
 		l.reject(path, "", err)
@@ -127,7 +129,8 @@ type item struct {
 // writeChunk writes resources as one transaction (the fast path); if that
 // fails it writes them again as a batch, so each resource lands or is
 // rejected on its own. Resources with an id are updated at it (so a reload
-// is idempotent and references between files hold); others are created.
+// is idempotent and references between files hold); others at an id fixed
+// by their file and place (resume.go).
 func (l *Loader) writeChunk(ctx context.Context, path string, items []item) {
 	if len(items) == 0 {
 		return
@@ -135,11 +138,12 @@ func (l *Loader) writeChunk(ctx context.Context, path string, items []item) {
 	entries := make([]any, len(items))
 	for i, it := range items {
 		rt, _ := it.res["resourceType"].(string)
-		req := map[string]any{"method": "POST", "url": rt}
-		if id, ok := it.res["id"].(string); ok && id != "" {
-			req = map[string]any{"method": "PUT", "url": rt + "/" + id}
+		id, _ := it.res["id"].(string)
+		if id == "" {
+			id = placeID(path, it.where)
+			it.res["id"] = id
 		}
-		entries[i] = map[string]any{"resource": it.res, "request": req}
+		entries[i] = map[string]any{"resource": it.res, "request": map[string]any{"method": "PUT", "url": rt + "/" + id}}
 	}
 	where := func(i int) string { return items[i].where }
 	tx := map[string]any{"resourceType": "Bundle", "type": "transaction", "entry": entries}

@@ -83,7 +83,7 @@ func TestLoadNDJSONAndBundles(t *testing.T) {
 			if _, err := svc.Read(ctx, resource.Caller{}, "Patient", "p2"); err == nil {
 				t.Errorf("the invalid Patient p2 was loaded")
 			}
-			// Loading again is idempotent for resources with ids: new versions, same resources.
+			// Loading again is idempotent: the same resources, no new versions (resume_test.go).
 			again, err := bulkload.New(svc, bulkload.Options{Workers: workers[be.Name]}).Load(ctx, files[:1])
 			if err != nil || again.Resources == 0 {
 				t.Errorf("reload: %v %+v", err, again)
