@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"github.com/ehealthplus/ehealth/internal/bulkexport"
+	"github.com/ehealthplus/ehealth/internal/demo"
 	"io"
 	"log/slog"
 	"net"
@@ -55,6 +56,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	roleViews := fs.String("role-views", "", "JSON file of the role-based views (which record types each professional role sees); default: the built-in views")
 	exportDir := fs.String("export-dir", "", "directory of the Bulk Data $export files (default: DB.exports beside a SQLite database, else ehealth-exports in the temp directory)")
 	exportTTL := fs.Duration("export-ttl", bulkexport.DefaultTTL, "how long an export's files are kept")
+	demoMode := fs.Bool("demo", false, "demo mode: load a synthetic Hong Kong territory into an empty database (once), show one-time codes and notices instead of sending them, and print demo logins (never in production)")
+	demoCitizens := fs.Int("demo-citizens", 1000, "with --demo: how many citizens the territory has")
+	demoSeed := fs.Int64("demo-seed", 1, "with --demo: the territory's seed")
 	allowExplain := fs.Bool("allow-explain", false, "answer _explain=true on searches with the SQL and its plan (an operator's diagnostic; off in production)")
 	var lc login.Config
 	var up login.Upstream
@@ -78,6 +82,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	if *deemed != "" {
 		pol.Deemed = strings.Split(*deemed, ",")
+	}
+	if *demoMode {
+		lc.Demo, nf.demo = true, true
 	}
 	popts := []platform.Option{platform.WithPolicy(pol)}
 	if *roleViews != "" {
@@ -118,6 +125,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "eHealth+ FHIR server at http://%s/fhir\n", ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	if *demoMode {
+		site := lc.Origin
+		if site == "" {
+			site = "http://" + ln.Addr().String()
+		}
+		if err := serveDemo(ctx, p, stk.Tokens, demo.Config{Citizens: *demoCitizens, Seed: *demoSeed}, site, stdout, log); err != nil {
+			srv.Close()
+			return err
+		}
+	}
 	select {
 	case err := <-errc:
 		return err
