@@ -3,6 +3,7 @@ package accreditation
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -216,5 +217,28 @@ func TestLevelFor(t *testing.T) {
 		if got := LevelFor(n); got != want {
 			t.Errorf("LevelFor(%d) = %s; want %s", n, got, want)
 		}
+	}
+}
+
+// TestWriteTable: the operator's table names the provider, period, level
+// and marks, and each type's figures; a type that does not count is
+// starred.
+func TestWriteTable(t *testing.T) {
+	a := Assessment{Org: "Organization/lab", Period: Period{Start: "2026-01-01", End: "2026-12-31"},
+		Types: []TypeScore{{Type: profile.LabReport, Count: 3, Valid: 3, Coded: 2}, {Type: profile.ObservationRecord, Count: 1, Valid: 0, Coded: 1}}}
+	a.Level, a.Marks = LevelFor(len(a.Counted())), marksFor(a.Counted())
+	var b strings.Builder
+	if err := a.WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	want := `Organization/lab  2026-01-01 to 2026-12-31
+level: bronze (record types counted: 1), marks: lab
+
+record type    deposited  valid   coded
+lab-report     3          100.0%  66.7%
+observation *  1          0.0%    100.0%
+`
+	if b.String() != want {
+		t.Errorf("table:\n%s\nwant:\n%s", b.String(), want)
 	}
 }
