@@ -33,13 +33,15 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return runAdminClient(ctx, args[1:], stdout, stderr)
 	case "provider":
 		return runAdminProvider(ctx, args[1:], stdout, stderr)
+	case "accreditation":
+		return runAdminAccreditation(ctx, args[1:], stdout, stderr, profileChecker)
 	case "professional":
 		if isLoginCommand(args[1:]) {
 			return runAdminLogin(ctx, args[1:], stdout, stderr)
 		}
 		return runAdminProfessional(ctx, args[1:], stdout, stderr)
 	}
-	return fmt.Errorf("admin: unknown command %q (have: token, client, provider, professional)", args[0])
+	return fmt.Errorf("admin: unknown command %q (have: token, client, provider, professional, accreditation)", args[0])
 }
 
 // runAdminToken prints an access token signed with the server's keys,

@@ -18,6 +18,7 @@ import (
 	"github.com/ehealthplus/ehealth/internal/auth/token"
 	"github.com/ehealthplus/ehealth/internal/bulkexport"
 	"github.com/ehealthplus/ehealth/internal/consent"
+	"github.com/ehealthplus/ehealth/internal/correction"
 	"github.com/ehealthplus/ehealth/internal/hl7v2"
 	"github.com/ehealthplus/ehealth/internal/notify"
 	"github.com/ehealthplus/ehealth/internal/platform"
@@ -48,7 +49,7 @@ func fullServer(t *testing.T, st store.Store, policy consent.Policy) *server {
 		t.Fatal(err)
 	}
 	api := rest.New(p.Service, rest.Config{Tokens: tokens, Access: p.AccessFor, Audit: auditor, Journal: j, Notified: st, Export: exports,
-		View: p.Roles.View, Emergency: p.InEmergency, HL7v2: &hl7v2.Options{}, HL7v2Master: p.Registry.MasterOf, Operations: rest.OperationSet{p.Terminology, p.Registry, p.ConsentOps, notify.NewChoices(p.Service), j}},
+		View: p.Roles.View, Emergency: p.InEmergency, HL7v2: &hl7v2.Options{}, HL7v2Master: p.Registry.MasterOf, Operations: rest.OperationSet{p.Terminology, p.Registry, p.ConsentOps, notify.NewChoices(p.Service), j, correction.New(p.Service, p.Registry)}},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	hs := httptest.NewServer(api.Handler())
 	t.Cleanup(hs.Close)
