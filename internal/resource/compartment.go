@@ -43,6 +43,17 @@ func compartmentKey(ctx context.Context, r reader, res map[string]any) (string, 
 		return cachedKey(ctx, r, key)
 	case "Binary":
 		return binaryKey(ctx, r, res)
+	case "Task":
+		// R4 puts Task in no compartment, but a Task "for" a patient — a
+		// correction request, an access report, an emergency access's
+		// review — is about their record and as private as it: filed in
+		// their compartment, not among the resources anyone may read.
+		f, _ := res["for"].(map[string]any)
+		ref, _ := f["reference"].(string)
+		if typ, id, ok := referenceTarget(ref); ok && typ == "Patient" {
+			return cachedKey(ctx, r, id)
+		}
+		return "", nil
 	}
 	refs := fhir.PatientRefs(res)
 	if len(refs) == 0 {
