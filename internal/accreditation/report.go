@@ -75,6 +75,7 @@ func (a Assessment) MeasureReport() map[string]any {
 	}
 	mr := map[string]any{
 		"resourceType": "MeasureReport",
+		"meta":         resource.PlatformOriginMeta(),
 		"extension":    ext,
 		"status":       "complete",
 		"type":         "summary",

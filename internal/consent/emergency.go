@@ -47,6 +47,7 @@ func (o *Operations) emergency(ctx context.Context, c resource.Caller, patientID
 	cons["provision"].(map[string]any)["purpose"] = []any{map[string]any{"system": emergencyAccessReason, "code": "ETREAT"}}
 	task := map[string]any{
 		"resourceType": "Task",
+		"meta":         resource.PlatformOriginMeta(),
 		"status":       "requested",
 		"intent":       "order",
 		"code": map[string]any{"coding": []any{map[string]any{

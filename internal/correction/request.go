@@ -52,6 +52,7 @@ func (o *Operations) request(ctx context.Context, c resource.Caller, typ, id str
 	focus := typ + "/" + id + "/_history/" + strconv.FormatInt(v.VersionID, 10)
 	task := map[string]any{
 		"resourceType": "Task",
+		"meta":         resource.PlatformOriginMeta(),
 		"status":       "requested",
 		"intent":       "order",
 		"code": map[string]any{"coding": []any{map[string]any{

@@ -53,6 +53,16 @@ func TestRequestPrivacy(t *testing.T) {
 					t.Errorf("%s searches requests: %v; want %s", c.name, r["total"], c.total)
 				}
 			}
+			// The request is the platform's record of the process: the owner
+			// answers it through $resolve-correction, never by editing it,
+			// and nobody forges one.
+			owner := e.professional("dr", "clinic")
+			stored := e.do("GET", "/fhir/Task/"+id, owner, nil).must(t, http.StatusOK)
+			stored["status"] = "completed"
+			e.do("PUT", "/fhir/Task/"+id, owner, stored).must(t, http.StatusForbidden)
+			e.do("DELETE", "/fhir/Task/"+id, owner, nil).must(t, http.StatusForbidden)
+			delete(stored, "id")
+			e.do("POST", "/fhir/Task", owner, stored).must(t, http.StatusForbidden)
 		})
 	}
 }

@@ -40,7 +40,21 @@ const (
 	// not a token's.
 	RegistryOriginSystem   = "https://ehealth.hk/fhir/CodeSystem/registry-origin"
 	RegistryOriginRegistry = "registry"
+	// PlatformOriginSystem|PlatformOriginPlatform tags what the platform's
+	// operations write as the record of a process — a correction request's
+	// or an access report's Task, an emergency access's review Task, an
+	// accreditation's MeasureReport: a token that may see one neither
+	// writes one nor changes its course (an access report closed, a level
+	// raised); the operations change them.
+	PlatformOriginSystem   = "https://ehealth.hk/fhir/CodeSystem/platform-origin"
+	PlatformOriginPlatform = "platform"
 )
+
+// PlatformOriginMeta is the meta of a record the platform's operations
+// write (PlatformOriginSystem).
+func PlatformOriginMeta() map[string]any {
+	return map[string]any{"tag": []any{map[string]any{"system": PlatformOriginSystem, "code": PlatformOriginPlatform}}}
+}
 
 // platformTagSystems are the code systems whose tags only the platform's
 // code (and the operator) put on records, with what each belongs to (for
@@ -49,6 +63,7 @@ const (
 var platformTagSystems = map[string]string{
 	MPISystem:            "the master patient index",
 	RegistryOriginSystem: "the providers' registry",
+	PlatformOriginSystem: "the platform's operations",
 }
 
 // JournalIDPrefix starts the id of every AuditEvent the audit journal

@@ -76,6 +76,7 @@ func (s *Service) openCase(ctx context.Context, c resource.Caller, patient strin
 	taskURL := "urn:uuid:" + uuid.NewString()
 	task := map[string]any{
 		"resourceType": "Task",
+		"meta":         resource.PlatformOriginMeta(),
 		"status":       "requested",
 		"intent":       "order",
 		"code": map[string]any{"coding": []any{map[string]any{
