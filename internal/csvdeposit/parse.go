@@ -353,6 +353,10 @@ func (p *parser) row(n int, rec []string) {
 			r.fail(p.columns[i], CodeEncoding, "the cell is not UTF-8 text: save the file as \"CSV UTF-8\"", "此格不是 UTF-8 文字：請將檔案另存為「CSV UTF-8」")
 			continue
 		}
+		if strings.IndexFunc(c, control) >= 0 {
+			r.fail(p.columns[i], CodeEncoding, "the cell holds control characters", "此格含有控制字元")
+			continue
+		}
 		r.cells[p.columns[i]] = strings.TrimSpace(c)
 	}
 	for _, c := range p.spec.Columns {
@@ -371,6 +375,12 @@ func (p *parser) row(n int, rec []string) {
 	p.patients.add(r.cand)
 	p.records = append(p.records, record{row: n, patient: key, res: res})
 	p.report.Accepted++
+}
+
+// control reports the characters a FHIR string may not hold (all
+// controls but tab, line feed and carriage return).
+func control(r rune) bool {
+	return r < ' ' && r != '\t' && r != '\n' && r != '\r' || r == 0x7f || r >= 0x80 && r < 0xa0
 }
 
 // limitReader reads at most left bytes, then fails with errTooLarge.

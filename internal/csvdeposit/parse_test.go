@@ -86,7 +86,7 @@ func js(t *testing.T, v any) string {
 }
 
 // validator checks records against base R4 with the built-in terminology.
-func validator(t *testing.T) *validate.Validator {
+func validator(t testing.TB) *validate.Validator {
 	t.Helper()
 	tables, err := terminology.Load()
 	if err != nil {
@@ -298,6 +298,7 @@ func TestProblems(t *testing.T) {
 		{"severity without reaction", Allergies, map[string]string{"reaction": ""}, "severity", CodeRequired},
 		{"long text", Allergies, map[string]string{"note": strings.Repeat("長", 2001)}, "note", CodeRange},
 		{"long record id", Allergies, map[string]string{"record_id": strings.Repeat("R", 65)}, "record_id", CodeRange},
+		{"control character", Allergies, map[string]string{"record_id": "R\x00"}, "record_id", CodeEncoding},
 		{"not UTF-8", Allergies, map[string]string{"family_name": "\xb3\xaf"}, "family_name", CodeEncoding},
 	}
 	for _, tc := range tests {
