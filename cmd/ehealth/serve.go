@@ -50,6 +50,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&pol.RelationshipExpiry, "relationship-expiry", consent.DefaultRelationshipExpiry, "how long a care relationship registered at the clinic lasts")
 	fs.DurationVar(&pol.SharingValidity, "sharing-validity", 0, "how long a sharing consent given without an end date lasts (0: indefinitely)")
 	nf := addNoticeFlags(fs)
+	mc := addMLLPFlags(fs)
 	roleViews := fs.String("role-views", "", "JSON file of the role-based views (which record types each professional role sees); default: the built-in views")
 	allowExplain := fs.Bool("allow-explain", false, "answer _explain=true on searches with the SQL and its plan (an operator's diagnostic; off in production)")
 	var lc login.Config
@@ -103,6 +104,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("notices: %w", err)
 	}
 	defer stopNotices()
+	mllpCtx, stopMLLP := context.WithCancel(ctx)
+	waitMLLP, err := startMLLP(mllpCtx, mc, p, stk.API, stdout, log)
+	if err != nil {
+		stopMLLP()
+		return err
+	}
+	defer func() { stopMLLP(); waitMLLP() }()
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -154,6 +162,7 @@ type stack struct {
 	Tokens  *token.Service
 	Authz   *oauth.Server
 	Audit   *audit.Auditor
+	API     *rest.API // the FHIR API, which the MLLP listener deposits through
 }
 
 // newStack wires the token service, the authorization server and the FHIR
@@ -208,7 +217,7 @@ func newStack(p *platform.Platform, cfg stackConfig, log *slog.Logger) (*stack, 
 	if err != nil {
 		return nil, err
 	}
-	return &stack{Handler: withLogin(handler, signIn.Handler()), Tokens: tokens, Authz: authz, Audit: auditor}, nil
+	return &stack{Handler: withLogin(handler, signIn.Handler()), Tokens: tokens, Authz: authz, Audit: auditor, API: api}, nil
 }
 
 // withLogin routes the sign-in's pages (login.Path and below) to the login.
