@@ -44,12 +44,12 @@ func (p *parser) bundle() map[string]any {
 		})
 	}
 	system := SourceSystem(p.org, p.spec.Name)
-	for _, rec := range p.records {
-		typ := rec.res["resourceType"].(string)
-		value := rec.res["identifier"].([]any)[0].(map[string]any)["value"].(string)
+	for _, res := range p.records {
+		typ := res["resourceType"].(string)
+		value := res["identifier"].([]any)[0].(map[string]any)["value"].(string)
 		entries = append(entries, map[string]any{
 			"fullUrl":  urn(typ + "|" + system + "|" + value),
-			"resource": rec.res,
+			"resource": res,
 			"request":  map[string]any{"method": "PUT", "url": typ + "?" + identifierQuery(system, value)},
 		})
 	}

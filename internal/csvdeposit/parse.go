@@ -165,15 +165,8 @@ type parser struct {
 	fatal    bool // a file-level problem: nothing is stored
 	columns  []string
 	patients *patients
-	records  []record
-	ids      map[string]int // record id → row that used it
-}
-
-// record is a valid row's resource and its patient's key.
-type record struct {
-	row     int
-	patient string
-	res     map[string]any
+	records  []map[string]any // the valid rows' resources, in order
+	ids      map[string]int   // record id → row that used it
 }
 
 func newParser(spec *Spec, opts Options) (*parser, error) {
@@ -365,7 +358,7 @@ func (p *parser) row(n int, rec []string) {
 		}
 	}
 	id := r.recordID()
-	key := r.patient()
+	r.patient()
 	res := p.spec.build(r)
 	if r.failed {
 		p.report.Rejected++
@@ -373,7 +366,7 @@ func (p *parser) row(n int, rec []string) {
 	}
 	p.ids[id] = n
 	p.patients.add(r.cand)
-	p.records = append(p.records, record{row: n, patient: key, res: res})
+	p.records = append(p.records, res)
 	p.report.Accepted++
 }
 

@@ -71,9 +71,10 @@ func (r *row) recordID() string {
 	return id
 }
 
-// patient reads who the row is about and checks it agrees with earlier
-// rows about the same identity document; it returns the document's key.
-func (r *row) patient() string {
+// patient reads who the row is about (r.cand, when the identity
+// document is valid) and checks it agrees with the accepted rows about the
+// same document.
+func (r *row) patient() {
 	kind, ok := idTypes[strings.ToLower(r.get("id_type"))]
 	if r.get("id_type") == "" {
 		kind, ok = identity.HKID, true
@@ -100,11 +101,10 @@ func (r *row) patient() string {
 		r.fail("patient_number", CodeRange, "the patient number is longer than 64 characters", "病人編號長於 64 個字元")
 	}
 	if p.key == "" {
-		return ""
+		return
 	}
 	r.cand = p
 	r.agrees(p)
-	return p.key
 }
 
 // identityError reports a document that is not valid, saying which rule
