@@ -54,6 +54,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&pol.RelationshipExpiry, "relationship-expiry", consent.DefaultRelationshipExpiry, "how long a care relationship registered at the clinic lasts")
 	fs.DurationVar(&pol.SharingValidity, "sharing-validity", 0, "how long a sharing consent given without an end date lasts (0: indefinitely)")
 	nf := addNoticeFlags(fs)
+	mc := addMLLPFlags(fs)
 	roleViews := fs.String("role-views", "", "JSON file of the role-based views (which record types each professional role sees); default: the built-in views")
 	exportDir := fs.String("export-dir", "", "directory of the Bulk Data $export files (default: DB.exports beside a SQLite database, else ehealth-exports in the temp directory)")
 	exportTTL := fs.Duration("export-ttl", bulkexport.DefaultTTL, "how long an export's files are kept")
@@ -116,6 +117,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("notices: %w", err)
 	}
 	defer stopNotices()
+	mllpCtx, stopMLLP := context.WithCancel(ctx)
+	waitMLLP, err := startMLLP(mllpCtx, mc, p, stk.API, stdout, log)
+	if err != nil {
+		stopMLLP()
+		return err
+	}
+	defer func() { stopMLLP(); waitMLLP() }()
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -193,6 +201,7 @@ type stack struct {
 	Tokens  *token.Service
 	Authz   *oauth.Server
 	Audit   *audit.Auditor
+	API     *rest.API // the FHIR API, which the MLLP listener deposits through
 }
 
 // newStack wires the token service, the authorization server and the FHIR
@@ -253,7 +262,7 @@ func newStack(p *platform.Platform, cfg stackConfig, log *slog.Logger) (*stack, 
 	if err != nil {
 		return nil, err
 	}
-	return &stack{Handler: withLogin(handler, signIn.Handler()), Tokens: tokens, Authz: authz, Audit: auditor}, nil
+	return &stack{Handler: withLogin(handler, signIn.Handler()), Tokens: tokens, Authz: authz, Audit: auditor, API: api}, nil
 }
 
 // withLogin routes the sign-in's pages (login.Path and below) to the login.

@@ -52,11 +52,15 @@ type report struct {
 	filler string
 	obs    []*observation
 	notes  []string
+	// specimens are its SPM segments' Specimens, in order.
+	specimens []map[string]any
 }
 
 type observation struct {
 	res   map[string]any
 	setID string
+	// specimen is the 1-based position of the SPM it follows; 0 before any.
+	specimen int
 }
 
 // ConvertORU converts an ORU^R01 message to a FHIR R4 transaction Bundle
@@ -133,10 +137,15 @@ func (c *converter) segment(seg *Segment) error {
 			return errAt(seg.Loc, CodeSegmentSequence, "OBX before any OBR: patient-level observations are not accepted, send results under an OBR")
 		}
 		return c.observation(seg)
+	case "SPM":
+		if c.report == nil {
+			return errAt(seg.Loc, CodeSegmentSequence, "SPM before any OBR: a specimen belongs to a report")
+		}
+		return c.specimen(seg)
 	case "NTE":
 		c.note(seg)
 	}
-	return nil // ORC, SPM, PV1, SFT, TQ1 …: not mapped (see MAPPING.md)
+	return nil // ORC, PV1, SFT, TQ1 …: not mapped (see MAPPING.md)
 }
 
 // note attaches NTE-3 to the Observation or the report before it.

@@ -3,11 +3,20 @@ package hl7v2
 import (
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"strings"
 )
 
+// escapeRE matches the escape sequences HL7 v2.5 §2.7 defines (between
+// the escape characters): separators, highlighting, formatting
+// (.br .sp .fi .nf .in .ti .sk .ce), hexadecimal data, character-set
+// switches (C, M) and locally defined ones (Z…).
+var escapeRE = regexp.MustCompile(`^(?:[FSTREHN]|X(?:[0-9A-Fa-f]{2})+|Z.*|C[0-9A-Fa-f]{4}|M[0-9A-Fa-f]{4}(?:[0-9A-Fa-f]{2})?|\.(?:br|fi|nf|ce|(?:sp|sk) ?[0-9]*|(?:in|ti) ?[+-]?[0-9]*))$`)
+
 // checkEscapes reports a malformed escape sequence in a raw field: one not
-// closed, or a \X..\ that is not hexadecimal.
+// closed, or one HL7 does not define — most often a message whose MSH-2
+// does not declare the characters it really uses, whose text would
+// otherwise be silently cut.
 func checkEscapes(raw string, d *Delimiters) error {
 	for i := 0; i < len(raw); i++ {
 		if raw[i] != d.Escape {
@@ -22,9 +31,12 @@ func checkEscapes(raw string, d *Delimiters) error {
 			return fmt.Errorf("empty escape sequence at offset %d", i)
 		}
 		if seq[0] == 'X' {
-			if _, err := hex.DecodeString(seq[1:]); err != nil {
+			if _, err := hex.DecodeString(seq[1:]); err != nil || len(seq) == 1 {
 				return fmt.Errorf("escape \\%s\\ at offset %d is not hexadecimal", truncate(seq, 20), i)
 			}
+		}
+		if !escapeRE.MatchString(seq) {
+			return fmt.Errorf("escape sequence %c%s%c at offset %d is not one HL7 defines (is MSH-2 right?)", d.Escape, truncate(seq, 20), d.Escape, i)
 		}
 		i += end + 1
 	}

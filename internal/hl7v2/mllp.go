@@ -97,7 +97,8 @@ func WriteMessage(w io.Writer, msg []byte) error {
 // Server answers HL7 v2 messages over MLLP: each message on a connection
 // is passed to Handler in turn and its answer written back.
 type Server struct {
-	// Handler returns the acknowledgment of a message (Intake.Handle).
+	// Handler returns the acknowledgment of a message (Intake.Handle);
+	// RemoteAddr(ctx) is the peer's address.
 	Handler func(ctx context.Context, msg []byte) (ack []byte)
 	// MaxSize is the largest message accepted (DefaultMaxFrame when 0): a
 	// larger one is skipped and answered AR.
@@ -131,8 +132,19 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	}
 }
 
+// remoteKey holds the address of the MLLP peer a message came from.
+type remoteKey struct{}
+
+// RemoteAddr is the address of the MLLP peer whose message the Handler
+// called with ctx is processing ("" outside a Server's handler).
+func RemoteAddr(ctx context.Context) string {
+	a, _ := ctx.Value(remoteKey{}).(string)
+	return a
+}
+
 func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 	defer conn.Close()
+	ctx = context.WithValue(ctx, remoteKey{}, conn.RemoteAddr().String())
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	idle := s.IdleTimeout

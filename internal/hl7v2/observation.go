@@ -50,7 +50,7 @@ func (c *converter) observation(seg *Segment) error {
 		}
 		obs["effectiveDateTime"] = v
 	}
-	c.report.obs = append(c.report.obs, &observation{res: obs, setID: seg.Get(1, 1)})
+	c.report.obs = append(c.report.obs, &observation{res: obs, setID: seg.Get(1, 1), specimen: len(c.report.specimens)})
 	c.lastObs = obs
 	return nil
 }
@@ -208,8 +208,9 @@ func (c *converter) structuredNumeric(seg *Segment, v Value, obs map[string]any)
 var rangeRE = regexp.MustCompile(`^\s*([+-]?[0-9]*\.?[0-9]+)\s*[-_]\s*([+-]?[0-9]*\.?[0-9]+)\s*$`)
 var boundRE = regexp.MustCompile(`^\s*(<=|>=|<|>)\s*([+-]?[0-9]*\.?[0-9]+)\s*$`)
 
-// referenceRange maps OBX-7: "low-high", "<high", ">low"; any other text
-// is kept as the range's text.
+// referenceRange maps OBX-7: "low-high", "<high", ">low", also followed
+// by OBX-6's units ("<10 ug/dl"); any other text is kept as the range's
+// text.
 func (c *converter) referenceRange(s string, units Value) map[string]any {
 	if s == "" {
 		return nil
@@ -221,12 +222,13 @@ func (c *converter) referenceRange(s string, units Value) map[string]any {
 		}
 		return v
 	}
-	if m := rangeRE.FindStringSubmatch(s); m != nil {
+	bare := withoutUnits(s, units)
+	if m := rangeRE.FindStringSubmatch(bare); m != nil {
 		if lo, hi := q(m[1]), q(m[2]); lo != nil && hi != nil {
 			return map[string]any{"low": lo, "high": hi}
 		}
 	}
-	if m := boundRE.FindStringSubmatch(s); m != nil {
+	if m := boundRE.FindStringSubmatch(bare); m != nil {
 		if b := q(m[2]); b != nil {
 			if m[1][0] == '<' {
 				return map[string]any{"high": b}
@@ -235,6 +237,18 @@ func (c *converter) referenceRange(s string, units Value) map[string]any {
 		}
 	}
 	return map[string]any{"text": s}
+}
+
+// withoutUnits is s without a trailing OBX-6 unit code or text, which
+// some senders repeat in OBX-7.
+func withoutUnits(s string, units Value) string {
+	s = strings.TrimSpace(s)
+	for _, u := range []string{units.Component(1), units.Component(2)} {
+		if u != "" && len(s) > len(u) && strings.EqualFold(s[len(s)-len(u):], u) {
+			return strings.TrimSpace(s[:len(s)-len(u)])
+		}
+	}
+	return s
 }
 
 // interpretations are the codes of HL7 table 0078 that

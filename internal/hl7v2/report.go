@@ -90,6 +90,9 @@ func (c *converter) finishReport() {
 		return
 	}
 	c.report, c.lastObs = nil, nil
+	if specimens := c.finishSpecimens(r); specimens != nil {
+		r.dr["specimen"] = specimens
+	}
 	bySetID := setIDsUsable(r.obs)
 	var results []any
 	for i, o := range r.obs {
