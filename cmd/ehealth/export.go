@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/ehealthplus/ehealth/internal/bulkexport"
+	"github.com/ehealthplus/ehealth/internal/bulkdata"
 	"github.com/ehealthplus/ehealth/internal/resource"
 )
 
@@ -32,7 +32,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	since := fs.String("since", "", "only resources changed after this instant (_since)")
 	var filters stringList
 	fs.Var(&filters, "type-filter", "a _typeFilter query, Type?params (repeatable)")
-	perFile := fs.Int("per-file", bulkexport.DefaultPerFile, "resources per file at most")
+	perFile := fs.Int("per-file", bulkdata.DefaultPerFile, "resources per file at most")
 	quiet := fs.Bool("quiet", false, "no progress")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -51,13 +51,13 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	for _, f := range filters {
 		q.Add("_typeFilter", strings.ReplaceAll(f, ",", "%2C"))
 	}
-	lvl := bulkexport.Level(*level)
+	lvl := bulkdata.Level(*level)
 	if *group != "" {
-		lvl = bulkexport.Group
-	} else if lvl != bulkexport.System && lvl != bulkexport.Patient {
+		lvl = bulkdata.Group
+	} else if lvl != bulkdata.System && lvl != bulkdata.Patient {
 		return fmt.Errorf("export: --level is system or patient, not %q", *level)
 	}
-	req, err := bulkexport.ParseRequest(lvl, *group, q)
+	req, err := bulkdata.ParseRequest(lvl, *group, q)
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
@@ -75,7 +75,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	current.Store("")
 	stop := exportProgress(&written, &current, *quiet, stderr, start)
 	operator := resource.Caller{Writer: "operator", Who: resource.Who{Operator: true}}
-	res, err := bulkexport.Run(ctx, svc, operator, req, &bulkexport.DirSink{Dir: *out}, bulkexport.Options{PerFile: *perFile,
+	res, err := bulkdata.Run(ctx, svc, operator, req, &bulkdata.DirSink{Dir: *out}, bulkdata.Options{PerFile: *perFile,
 		Progress: func(typ string, n int64) { written.Store(n); current.Store(typ) }})
 	stop()
 	var total int64

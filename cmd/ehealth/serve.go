@@ -5,7 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/ehealthplus/ehealth/internal/bulkexport"
+	"github.com/ehealthplus/ehealth/internal/bulkdata"
 	"github.com/ehealthplus/ehealth/internal/demo"
 	"io"
 	"log/slog"
@@ -57,7 +57,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	mc := addMLLPFlags(fs)
 	roleViews := fs.String("role-views", "", "JSON file of the role-based views (which record types each professional role sees); default: the built-in views")
 	exportDir := fs.String("export-dir", "", "directory of the Bulk Data $export files (default: DB.exports beside a SQLite database, else ehealth-exports in the temp directory)")
-	exportTTL := fs.Duration("export-ttl", bulkexport.DefaultTTL, "how long an export's files are kept")
+	exportTTL := fs.Duration("export-ttl", bulkdata.DefaultTTL, "how long an export's files are kept")
+	importDir := fs.String("import-dir", "", "directory whose NDJSON files the operator's $import may read by file: URL (default: none; http(s) inputs only)")
 	demoMode := fs.Bool("demo", false, "demo mode: load a synthetic Hong Kong territory into an empty database (once), show one-time codes and notices instead of sending them, and print demo logins (never in production)")
 	demoCitizens := fs.Int("demo-citizens", 1000, "with --demo: how many citizens the territory has")
 	demoSeed := fs.Int64("demo-seed", 1, "with --demo: the territory's seed")
@@ -106,7 +107,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	stk, err := newStack(p, stackConfig{BaseURL: *baseURL, Issuer: *issuer, LoginURL: *loginURL,
 		MaxBody: *maxBody, AllowExplain: *allowExplain, Login: lc, AuditKey: *auditKey, AuditExport: *auditExport,
-		ExportDir: exportDirFor(*exportDir, *db), ExportTTL: *exportTTL}, log)
+		ExportDir: exportDirFor(*exportDir, *db), ExportTTL: *exportTTL, ImportDir: *importDir}, log)
 	if err != nil {
 		return err
 	}
@@ -176,9 +177,12 @@ type stackConfig struct {
 	// so); AuditExport the file checkpoints are appended to.
 	AuditKey, AuditExport string
 	// ExportDir is where Bulk Data exports write their files ("": no
-	// $export); ExportTTL how long they are kept (0: bulkexport.DefaultTTL).
+	// $export); ExportTTL how long they are kept (0: bulkdata.DefaultTTL).
 	ExportDir string
 	ExportTTL time.Duration
+	// ImportDir is the directory whose files $import may read by file: URL
+	// ("": http(s) inputs only).
+	ImportDir string
 }
 
 // exportDirFor is the export files' directory: the flag's, else beside a
@@ -243,9 +247,9 @@ func newStack(p *platform.Platform, cfg stackConfig, log *slog.Logger) (*stack, 
 	// The journal serves the AuditEvents the server recorded, the
 	// citizen's access history and access reports.
 	journalSvc := auditjournal.New(p.Store, p.Service, p.Registry)
-	var exports *bulkexport.Jobs
+	var exports *bulkdata.Jobs
 	if cfg.ExportDir != "" {
-		if exports, err = bulkexport.NewJobs(p.Service, p.Store, cfg.ExportDir, cfg.ExportTTL, log); err != nil {
+		if exports, err = bulkdata.NewJobs(p.Service, p.Store, bulkdata.Config{Dir: cfg.ExportDir, TTL: cfg.ExportTTL, ImportDir: cfg.ImportDir, Log: log}); err != nil {
 			return nil, err
 		}
 	}

@@ -174,22 +174,37 @@ func (l *Loader) loadFile(ctx context.Context, path string) {
 		return
 	}
 	defer f.Close()
-	var r io.Reader = &countingReader{r: f, n: &l.bytes}
-	if strings.HasSuffix(strings.ToLower(path), ".gz") {
+	l.load(ctx, path, f)
+}
+
+// LoadReader loads one input read from r — a Bundle, a resource, or NDJSON
+// when name (a path or URL) ends in .ndjson, gzipped when it ends in .gz —
+// and returns the loader's summary so far.
+func (l *Loader) LoadReader(ctx context.Context, name string, r io.Reader) (Summary, error) {
+	l.load(ctx, name, r)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return Summary{Files: 1, Resources: l.resources.Load(), Rejected: l.rejected}, ctx.Err()
+}
+
+// load loads one input named name, recording rejections.
+func (l *Loader) load(ctx context.Context, name string, in io.Reader) {
+	var r io.Reader = &countingReader{r: in, n: &l.bytes}
+	lower := strings.ToLower(name)
+	if strings.HasSuffix(lower, ".gz") {
 		gz, err := gzip.NewReader(r)
 		if err != nil {
-			l.reject(path, "", fmt.Errorf("gunzip: %w", err))
+			l.reject(name, "", fmt.Errorf("gunzip: %w", err))
 			return
 		}
 		defer gz.Close()
 		r = gz
 	}
-	name := strings.TrimSuffix(strings.ToLower(path), ".gz")
-	if strings.HasSuffix(name, ".ndjson") {
-		l.loadNDJSON(ctx, path, r)
+	if strings.HasSuffix(strings.TrimSuffix(lower, ".gz"), ".ndjson") {
+		l.loadNDJSON(ctx, name, r)
 		return
 	}
-	l.loadJSON(ctx, path, r)
+	l.loadJSON(ctx, name, r)
 }
 
 type countingReader struct {

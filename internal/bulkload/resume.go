@@ -21,7 +21,7 @@ import (
 //     fullUrl resolved to it by the transaction as before;
 //   - any other resource without an id (an NDJSON line, a collection entry,
 //     a bundle entry with no urn:uuid) gets a name-based UUID (v5) of its
-//     file's absolute path and its place in it.
+//     file's absolute path (or its URL) and its place in it.
 //
 // Conditional creates (ifNoneExist) are idempotent already and stay as
 // they are. A transaction interrupted half-way committed nothing, so the
@@ -32,8 +32,10 @@ var idNamespace = uuid.MustParse("6f1e4f8e-2f4a-5b0e-9d53-5c1f0b7e2a10")
 
 // placeID is the id of the resource without one at where in path.
 func placeID(path, where string) string {
-	if abs, err := filepath.Abs(path); err == nil {
-		path = abs
+	if !strings.Contains(path, "://") {
+		if abs, err := filepath.Abs(path); err == nil {
+			path = abs
+		}
 	}
 	return uuid.NewSHA1(idNamespace, []byte(path+"#"+where)).String()
 }

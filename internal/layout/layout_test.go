@@ -29,11 +29,12 @@ var allowed = map[string][]string{
 	"auth/login": {"identity", "outcome", "resource", "store"},
 	"store":      {"outcome", "search"},
 	"resource":   {"auth/scope", "fhir", "fhirpath", "outcome", "search", "store"},
-	"rest":       {"audit", "auth/token", "bulkexport", "csvdeposit", "deposit", "fhir", "hl7v2", "identity", "notify", "outcome", "resource", "store"},
+	"rest":       {"audit", "auth/token", "bulkdata", "csvdeposit", "deposit", "fhir", "hl7v2", "identity", "notify", "outcome", "resource", "store"},
 	"bulkload":   {"fhir", "outcome", "resource"},
-	// Bulk Data export: searches through the resource service as the
-	// caller, job state in the keyed store.
-	"bulkexport":  {"fhir", "outcome", "resource", "store"},
+	// Bulk Data export and import: export searches through the resource
+	// service as the caller, import loads through bulkload; job state in
+	// the keyed store.
+	"bulkdata":    {"bulkload", "fhir", "outcome", "resource", "store"},
 	"conformance": {"fhir", "outcome", "resource", "search", "store", "terminology"},
 	"registry":    {"auth/scope", "auth/token", "fhir", "identity", "outcome", "resource", "search", "store"},
 	"platform":    {"accreditation", "conformance", "consent", "correction", "csvdeposit", "deposit", "notify", "profile", "registry", "resource", "search", "store", "terminology", "validate"},

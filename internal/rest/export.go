@@ -9,7 +9,7 @@ import (
 
 	"github.com/ehealthplus/ehealth/internal/audit"
 	"github.com/ehealthplus/ehealth/internal/auth/token"
-	"github.com/ehealthplus/ehealth/internal/bulkexport"
+	"github.com/ehealthplus/ehealth/internal/bulkdata"
 	"github.com/ehealthplus/ehealth/internal/fhir"
 	"github.com/ehealthplus/ehealth/internal/outcome"
 	"github.com/ehealthplus/ehealth/internal/store"
@@ -19,24 +19,28 @@ import (
 // its files are at exportStatusPath/{job}/file/{name}.
 const exportStatusPath = "$export-status"
 
-// exportRoutes serves FHIR Bulk Data export (Config.Export): the kick-offs
-// at $export (system), Patient/$export and Group/{id}/$export on mux, and
-// the status and files below $export-status, which the returned handler
-// routes before mux (their paths look like a resource's to mux's
-// patterns).
+// exportRoutes serves FHIR Bulk Data export and import (Config.Export):
+// the kick-offs at $export (system), Patient/$export, Group/{id}/$export
+// and $import on mux, and the statuses and files below $export-status and
+// $import-status, which the returned handler routes before mux (their
+// paths look like a resource's to mux's patterns).
 func (a *API) exportRoutes(mux *http.ServeMux) http.Handler {
 	for _, m := range []string{"GET", "POST"} {
-		mux.HandleFunc(m+" /fhir/$export", a.exportKickOff(bulkexport.System))
-		mux.HandleFunc(m+" /fhir/Patient/$export", a.exportKickOff(bulkexport.Patient))
-		mux.HandleFunc(m+" /fhir/Group/{id}/$export", a.exportKickOff(bulkexport.Group))
+		mux.HandleFunc(m+" /fhir/$export", a.exportKickOff(bulkdata.System))
+		mux.HandleFunc(m+" /fhir/Patient/$export", a.exportKickOff(bulkdata.Patient))
+		mux.HandleFunc(m+" /fhir/Group/{id}/$export", a.exportKickOff(bulkdata.Group))
 	}
+	mux.HandleFunc("POST /fhir/$import", a.importKickOff)
 	jobs := http.NewServeMux()
 	jobs.HandleFunc("GET /fhir/"+exportStatusPath+"/{job}", a.exportStatus)
 	jobs.HandleFunc("DELETE /fhir/"+exportStatusPath+"/{job}", a.exportCancel)
 	jobs.HandleFunc("GET /fhir/"+exportStatusPath+"/{job}/file/{name}", a.exportFile)
 	jobs.HandleFunc("/fhir/"+exportStatusPath+"/", a.notFound)
+	jobs.HandleFunc("GET /fhir/"+importStatusPath+"/{job}", a.importStatus)
+	jobs.HandleFunc("DELETE /fhir/"+importStatusPath+"/{job}", a.exportCancel)
+	jobs.HandleFunc("/fhir/"+importStatusPath+"/", a.notFound)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/fhir/"+exportStatusPath+"/") {
+		if strings.HasPrefix(r.URL.Path, "/fhir/"+exportStatusPath+"/") || strings.HasPrefix(r.URL.Path, "/fhir/"+importStatusPath+"/") {
 			jobs.ServeHTTP(w, r)
 			return
 		}
@@ -56,7 +60,7 @@ func exportOwner(r *http.Request) string {
 
 // exportKickOff starts an export: Prefer: respond-async is required, and
 // the answer is 202 with the status URL in Content-Location.
-func (a *API) exportKickOff(level bulkexport.Level) http.HandlerFunc {
+func (a *API) exportKickOff(level bulkdata.Level) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !strings.Contains(r.Header.Get("Prefer"), "respond-async") {
 			a.writeError(w, r, outcome.New(outcome.Invalid, "$export runs asynchronously: send Prefer: respond-async"))
@@ -74,7 +78,7 @@ func (a *API) exportKickOff(level bulkexport.Level) http.HandlerFunc {
 				return
 			}
 		}
-		req, err := bulkexport.ParseRequest(level, r.PathValue("id"), params)
+		req, err := bulkdata.ParseRequest(level, r.PathValue("id"), params)
 		if err != nil {
 			a.writeError(w, r, err)
 			return
@@ -83,9 +87,9 @@ func (a *API) exportKickOff(level bulkexport.Level) http.HandlerFunc {
 		c := a.caller(r)
 		resourceName := ""
 		switch level {
-		case bulkexport.Patient:
+		case bulkdata.Patient:
 			resourceName = "Patient"
-		case bulkexport.Group:
+		case bulkdata.Group:
 			resourceName = "Group/" + req.Group
 		}
 		kickOff := base + strings.TrimPrefix(r.URL.Path, "/fhir")
@@ -140,16 +144,19 @@ func exportParameters(r *http.Request) (url.Values, error) {
 // manifest when complete, an OperationOutcome when it failed.
 func (a *API) exportStatus(w http.ResponseWriter, r *http.Request) {
 	job, err := a.cfg.Export.Status(r.Context(), exportOwner(r), r.PathValue("job"))
-	if err != nil {
+	if err != nil || len(job.Inputs) > 0 { // an import's id is not an export's
+		if err == nil {
+			err = outcome.New(outcome.NotFound, "no export job %q", r.PathValue("job"))
+		}
 		a.writeError(w, r, err)
 		return
 	}
 	switch job.State {
-	case bulkexport.InProgress:
+	case bulkdata.InProgress:
 		w.Header().Set("X-Progress", fmt.Sprintf("%d resources written", job.Written))
 		w.Header().Set("Retry-After", "2")
 		w.WriteHeader(http.StatusAccepted)
-	case bulkexport.Failed:
+	case bulkdata.Failed:
 		a.writeError(w, r, outcome.New(outcome.Internal, "%s", job.Problem))
 	default:
 		a.writeManifest(w, r, job)
@@ -157,9 +164,9 @@ func (a *API) exportStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 // writeManifest writes a complete job's manifest.
-func (a *API) writeManifest(w http.ResponseWriter, r *http.Request, job bulkexport.Job) {
+func (a *API) writeManifest(w http.ResponseWriter, r *http.Request, job bulkdata.Job) {
 	base := a.baseURL(r)
-	files := func(fs []bulkexport.File) []any {
+	files := func(fs []bulkdata.File) []any {
 		out := []any{}
 		for _, f := range fs {
 			out = append(out, map[string]any{"type": f.Type, "url": base + "/" + exportStatusPath + "/" + job.ID + "/file/" + f.Name(), "count": f.Count})
@@ -178,7 +185,7 @@ func (a *API) writeManifest(w http.ResponseWriter, r *http.Request, job bulkexpo
 		return
 	}
 	w.Header().Set("Content-Type", mimeJSON)
-	w.Header().Set("Expires", job.Started.Add(bulkexport.DefaultTTL).UTC().Format(http.TimeFormat))
+	w.Header().Set("Expires", job.Started.Add(bulkdata.DefaultTTL).UTC().Format(http.TimeFormat))
 	w.WriteHeader(http.StatusOK)
 	w.Write(body)
 }

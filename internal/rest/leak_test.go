@@ -16,7 +16,7 @@ import (
 	"github.com/ehealthplus/ehealth/internal/audit/journal"
 	"github.com/ehealthplus/ehealth/internal/auth/scope"
 	"github.com/ehealthplus/ehealth/internal/auth/token"
-	"github.com/ehealthplus/ehealth/internal/bulkexport"
+	"github.com/ehealthplus/ehealth/internal/bulkdata"
 	"github.com/ehealthplus/ehealth/internal/consent"
 	"github.com/ehealthplus/ehealth/internal/correction"
 	"github.com/ehealthplus/ehealth/internal/hl7v2"
@@ -44,7 +44,8 @@ func fullServer(t *testing.T, st store.Store, policy consent.Policy) *server {
 	}
 	t.Cleanup(func() { auditor.Close(context.Background()) })
 	j := journal.New(st, p.Service, p.Registry)
-	exports, err := bulkexport.NewJobs(p.Service, st, t.TempDir(), 0, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	importDir := t.TempDir()
+	exports, err := bulkdata.NewJobs(p.Service, st, bulkdata.Config{Dir: t.TempDir(), ImportDir: importDir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +54,7 @@ func fullServer(t *testing.T, st store.Store, policy consent.Policy) *server {
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	hs := httptest.NewServer(api.Handler())
 	t.Cleanup(hs.Close)
-	s := &server{t: t, svc: p.Service, srv: hs, tokens: tokens, keys: st}
+	s := &server{t: t, svc: p.Service, srv: hs, tokens: tokens, keys: st, importDir: importDir}
 	s.bearer = s.issue(token.Claims{Subject: "operator", ClientID: "test", Scope: scope.MustParse("system/*.cruds"), Operator: true})
 	return s
 }

@@ -51,6 +51,9 @@ type server struct {
 	tokens *token.Service
 	keys   store.Keyed // where the tokens' signing keys are
 	bearer string
+	// importDir is the directory $import reads file: inputs from
+	// (fullServer).
+	importDir string
 }
 
 // testBase is the FHIR base the test servers' tokens name as audience.

@@ -2,7 +2,7 @@ package rest
 
 import (
 	"context"
-	"github.com/ehealthplus/ehealth/internal/bulkexport"
+	"github.com/ehealthplus/ehealth/internal/bulkdata"
 	"github.com/ehealthplus/ehealth/internal/hl7v2"
 	"log/slog"
 	"net/http"
@@ -70,7 +70,7 @@ type Config struct {
 	AllowExplain bool
 	// Export, when set, offers FHIR Bulk Data export (export.go): $export at
 	// system, Patient and Group level, its status and files.
-	Export *bulkexport.Jobs
+	Export *bulkdata.Jobs
 }
 
 // DefaultMaxBodyBytes is the default request size limit.

@@ -1,4 +1,4 @@
-package bulkexport_test
+package bulkdata_test
 
 import (
 	"bufio"
@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ehealthplus/ehealth/internal/bulkexport"
+	"github.com/ehealthplus/ehealth/internal/bulkdata"
 	"github.com/ehealthplus/ehealth/internal/bulkload"
 	"github.com/ehealthplus/ehealth/internal/platform/platformtest"
 	"github.com/ehealthplus/ehealth/internal/resource"
@@ -81,7 +81,7 @@ func inputIDs(t *testing.T, files []string) (ids map[string][]string, conditiona
 
 // exported reads the ids of every resource of each type in an export
 // directory's files.
-func exported(t *testing.T, dir string, files []bulkexport.File) map[string][]string {
+func exported(t *testing.T, dir string, files []bulkdata.File) map[string][]string {
 	out := map[string][]string{}
 	for _, f := range files {
 		fh, err := os.Open(filepath.Join(dir, f.Name()))
@@ -128,7 +128,7 @@ func TestImportExportRoundTrip(t *testing.T) {
 				t.Fatalf("import: %v %v", err, sum.Rejected)
 			}
 			dir := t.TempDir()
-			res, err := bulkexport.Run(t.Context(), p.Service, operator, bulkexport.Request{Level: bulkexport.System}, &bulkexport.DirSink{Dir: dir}, bulkexport.Options{PerFile: 5000})
+			res, err := bulkdata.Run(t.Context(), p.Service, operator, bulkdata.Request{Level: bulkdata.System}, &bulkdata.DirSink{Dir: dir}, bulkdata.Options{PerFile: 5000})
 			if err != nil {
 				t.Fatal(err)
 			}

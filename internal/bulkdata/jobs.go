@@ -1,4 +1,4 @@
-package bulkexport
+package bulkdata
 
 import (
 	"bufio"
@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -23,7 +25,7 @@ import (
 )
 
 // jobNS is the keyed-store namespace of export jobs.
-const jobNS = "bulkexport.job"
+const jobNS = "bulkdata.job"
 
 // The states of a job.
 const (
@@ -51,17 +53,37 @@ type Job struct {
 	Updated time.Time `json:"updated"` // the running server's last word
 	Written int64     `json:"written"` // resources written so far
 	Files   []File    `json:"files,omitempty"`
+	// Inputs are an import's inputs, with what came of each.
+	Inputs []Input `json:"inputs,omitempty"`
 	// Errors are the OperationOutcome files (type OperationOutcome).
 	Errors  []File `json:"errors,omitempty"`
 	Problem string `json:"problem,omitempty"` // why it failed
 }
 
-// Jobs runs exports in the background and keeps their state and files.
+// Config configures the jobs.
+type Config struct {
+	// Dir is where exports write their files (created if missing).
+	Dir string
+	// TTL is how long a job and its files are kept after it starts (0:
+	// DefaultTTL).
+	TTL time.Duration
+	// ImportDir, when set, is the only directory $import reads file: URLs
+	// from; without it file: inputs are refused.
+	ImportDir string
+	// HTTP fetches $import's http(s) inputs (nil: a client with a 30 s
+	// timeout to connect and for headers).
+	HTTP *http.Client
+	Log  *slog.Logger
+}
+
+// Jobs runs Bulk Data exports and imports in the background and keeps
+// their state and files.
 type Jobs struct {
 	svc  *resource.Service
 	keys store.Keyed
 	dir  string
 	ttl  time.Duration
+	cfg  Config
 	log  *slog.Logger
 	now  func() time.Time
 
@@ -69,16 +91,22 @@ type Jobs struct {
 	running map[string]context.CancelFunc
 }
 
-// NewJobs keeps export files under dir (created if missing) for ttl (0:
-// DefaultTTL) after a job starts, and job state in keys.
-func NewJobs(svc *resource.Service, keys store.Keyed, dir string, ttl time.Duration, log *slog.Logger) (*Jobs, error) {
-	if ttl <= 0 {
-		ttl = DefaultTTL
+// NewJobs runs jobs through svc, keeping their state in keys.
+func NewJobs(svc *resource.Service, keys store.Keyed, cfg Config) (*Jobs, error) {
+	if cfg.TTL <= 0 {
+		cfg.TTL = DefaultTTL
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("export: the files' directory: %w", err)
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Jobs{svc: svc, keys: keys, dir: dir, ttl: ttl, log: log, now: time.Now, running: map[string]context.CancelFunc{}}, nil
+	if cfg.HTTP == nil {
+		cfg.HTTP = &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment,
+			DialContext: (&net.Dialer{Timeout: 30 * time.Second}).DialContext, ResponseHeaderTimeout: 30 * time.Second}}
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("bulk data: the files' directory: %w", err)
+	}
+	return &Jobs{svc: svc, keys: keys, dir: cfg.Dir, ttl: cfg.TTL, cfg: cfg, log: cfg.Log, now: time.Now, running: map[string]context.CancelFunc{}}, nil
 }
 
 // Start checks that c may export what req asks — the Group exists for it,
@@ -95,35 +123,62 @@ func (j *Jobs) Start(ctx context.Context, c resource.Caller, owner, requestURL s
 			return "", err
 		}
 	}
+	job, runCtx, err := j.begin(ctx, owner, requestURL, nil)
+	if err != nil {
+		return "", err
+	}
+	go j.run(runCtx, c, job, req, baseURL)
+	return job.ID, nil
+}
+
+// begin records a new job in progress (with a directory of its own) and
+// returns it with the context it runs in, cancelled by Cancel.
+func (j *Jobs) begin(ctx context.Context, owner, requestURL string, inputs []Input) (Job, context.Context, error) {
 	j.sweep(ctx)
 	var b [16]byte
 	rand.Read(b[:])
 	now := j.now().UTC()
-	job := Job{ID: hex.EncodeToString(b[:]), Owner: owner, Request: requestURL, State: InProgress, Started: now, Updated: now}
+	job := Job{ID: hex.EncodeToString(b[:]), Owner: owner, Request: requestURL, State: InProgress, Started: now, Updated: now, Inputs: inputs}
 	if err := os.Mkdir(j.jobDir(job.ID), 0o700); err != nil {
-		return "", fmt.Errorf("export: a directory for the job: %w", err)
+		return Job{}, nil, fmt.Errorf("bulk data: a directory for the job: %w", err)
 	}
 	if err := j.save(ctx, job); err != nil {
-		return "", err
+		return Job{}, nil, err
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	j.mu.Lock()
 	j.running[job.ID] = cancel
 	j.mu.Unlock()
-	go j.run(runCtx, c, job, req, baseURL)
-	return job.ID, nil
+	return job, runCtx, nil
+}
+
+// end forgets a job's cancel function once it has run.
+func (j *Jobs) end(id string) {
+	j.mu.Lock()
+	if cancel, ok := j.running[id]; ok {
+		cancel()
+		delete(j.running, id)
+	}
+	j.mu.Unlock()
+}
+
+// finish records how job ended (err nil: complete).
+func (j *Jobs) finish(ctx context.Context, job Job, err error) {
+	job.Updated = j.now()
+	if err != nil {
+		job.State, job.Problem = Failed, problem(err)
+		j.log.Error("bulk data job failed", "job", job.ID, "err", err)
+	} else {
+		job.State = Complete
+	}
+	if err := j.save(ctx, job); err != nil {
+		j.log.Error("bulk data: saving the finished job", "job", job.ID, "err", err)
+	}
 }
 
 // run runs job to its end and records how it ended.
 func (j *Jobs) run(ctx context.Context, c resource.Caller, job Job, req Request, baseURL string) {
-	defer func() {
-		j.mu.Lock()
-		if cancel, ok := j.running[job.ID]; ok {
-			cancel()
-			delete(j.running, job.ID)
-		}
-		j.mu.Unlock()
-	}()
+	defer j.end(job.ID)
 	sink := &DirSink{Dir: j.jobDir(job.ID), Keys: true}
 	var last time.Time
 	res, err := Run(ctx, j.svc, c, req, sink, Options{BaseURL: baseURL, Progress: func(_ string, written int64) {
@@ -140,7 +195,7 @@ func (j *Jobs) run(ctx context.Context, c resource.Caller, job Job, req Request,
 	if ctx.Err() != nil { // cancelled: Cancel removes it
 		return
 	}
-	job.Updated, job.Files = j.now(), res.Files
+	job.Files = res.Files
 	job.Written = 0
 	for _, f := range res.Files {
 		job.Written += int64(f.Count)
@@ -150,15 +205,7 @@ func (j *Jobs) run(ctx context.Context, c resource.Caller, job Job, req Request,
 		f, err = j.skippedFile(job.ID, res.Skipped)
 		job.Errors = []File{f}
 	}
-	if err != nil {
-		job.State, job.Problem = Failed, problem(err)
-		j.log.Error("export failed", "job", job.ID, "err", err)
-	} else {
-		job.State = Complete
-	}
-	if err := j.save(ctx, job); err != nil {
-		j.log.Error("export: saving the finished job", "job", job.ID, "err", err)
-	}
+	j.finish(ctx, job, err)
 }
 
 // problem is what a failed job's status says: an outcome's own text, or a

@@ -1,4 +1,4 @@
-package bulkexport_test
+package bulkdata_test
 
 import (
 	"bufio"
@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ehealthplus/ehealth/internal/bulkexport"
+	"github.com/ehealthplus/ehealth/internal/bulkdata"
 	"github.com/ehealthplus/ehealth/internal/platform/platformtest"
 )
 
@@ -23,7 +23,7 @@ type discardSink struct{ bytes int64 }
 
 func (s *discardSink) Create(string, int) (io.Writer, error) { return s, nil }
 func (s *discardSink) Write(p []byte) (int, error)           { s.bytes += int64(len(p)); return len(p), nil }
-func (s *discardSink) Close(bulkexport.File, []string) error { return nil }
+func (s *discardSink) Close(bulkdata.File, []string) error { return nil }
 
 // peakRSS reads the process's peak resident set (VmHWM) in bytes; reset
 // clears it first (Linux: /proc/self/clear_refs), so the peak is the
@@ -108,7 +108,7 @@ func BenchmarkExport(b *testing.B) {
 				b.ResetTimer()
 				for b.Loop() {
 					sink := &discardSink{}
-					res, err := bulkexport.Run(b.Context(), p.Service, operator, bulkexport.Request{Level: bulkexport.System, Types: []string{"Observation"}}, sink, bulkexport.Options{})
+					res, err := bulkdata.Run(b.Context(), p.Service, operator, bulkdata.Request{Level: bulkdata.System, Types: []string{"Observation"}}, sink, bulkdata.Options{})
 					if err != nil || len(res.Files) != 1 || res.Files[0].Count != n {
 						b.Fatalf("export: %v %+v", err, res.Files)
 					}

@@ -1,4 +1,4 @@
-package bulkexport
+package bulkdata
 
 import (
 	"errors"
