@@ -23,7 +23,7 @@ type discardSink struct{ bytes int64 }
 
 func (s *discardSink) Create(string, int) (io.Writer, error) { return s, nil }
 func (s *discardSink) Write(p []byte) (int, error)           { s.bytes += int64(len(p)); return len(p), nil }
-func (s *discardSink) Close(bulkdata.File, []string) error { return nil }
+func (s *discardSink) Close(bulkdata.File, []string) error   { return nil }
 
 // peakRSS reads the process's peak resident set (VmHWM) in bytes; reset
 // clears it first (Linux: /proc/self/clear_refs), so the peak is the
