@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"reflect"
 	"fmt"
+	"reflect"
 	"slices"
 
 	"github.com/ehealthplus/ehealth/internal/outcome"
@@ -78,7 +78,9 @@ func (v profiled) checkProfile(ctx context.Context, res map[string]any, url stri
 func storeGuide(ctx context.Context, svc *resource.Service, set *profile.Set) error {
 	res := set.Resources()
 	rank := map[string]int{"CodeSystem": 0, "ValueSet": 1, "StructureDefinition": 2}
-	slices.SortStableFunc(res, func(a, b map[string]any) int { return rank[a["resourceType"].(string)] - rank[b["resourceType"].(string)] })
+	slices.SortStableFunc(res, func(a, b map[string]any) int {
+		return rank[a["resourceType"].(string)] - rank[b["resourceType"].(string)]
+	})
 	var writes []resource.Write
 	for _, r := range res {
 		typ, id := r["resourceType"].(string), r["id"].(string)

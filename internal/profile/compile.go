@@ -43,15 +43,15 @@ type node struct {
 	// targetTypes are the resource types targets allow (Link sets it);
 	// nil: any.
 	targetTypes []string
-	profiles []string // the guide's profiles the values (Extension) or referenced contained resources must meet
-	fixed    any
-	pattern  any
-	binding  *binding
-	rules    []*constraint
-	mustSup  bool
-	slicing  *slicing
-	slice    string // the slice name of a slice node
-	children []*node
+	profiles    []string // the guide's profiles the values (Extension) or referenced contained resources must meet
+	fixed       any
+	pattern     any
+	binding     *binding
+	rules       []*constraint
+	mustSup     bool
+	slicing     *slicing
+	slice       string // the slice name of a slice node
+	children    []*node
 }
 
 type binding struct{ strength, valueSet string }
