@@ -100,8 +100,9 @@ func DefaultExpectedSystems() *ExpectedSystems {
 }
 
 // coded checks the values the rules find in res: it returns false, and
-// warns, for each coded value none of whose codings is from the expected
-// systems. A value with no coding at all (text only) counts as not coded.
+// reports, for each coded value none of whose codings is from the expected
+// systems (information: validity is the bindings' to decide). A value
+// with no coding at all (text only) counts as not coded.
 func (c *checker) coded(rules []expectedRule, res any, typ, root string) bool {
 	ok := true
 	for _, r := range rules {
@@ -117,7 +118,7 @@ func (c *checker) coded(rules []expectedRule, res any, typ, root string) bool {
 			}
 			if !fromSystems(m, r.systems) {
 				ok = false
-				c.add(outcome.SeverityWarning, "code-invalid", root+strings.TrimPrefix(r.path, typ),
+				c.add(outcome.SeverityInformation, "code-invalid", root+strings.TrimPrefix(r.path, typ),
 					fmt.Sprintf("%s is not coded from an expected code system (%s)", r.path, strings.Join(r.systems, ", ")),
 					"expected systems")
 			}
