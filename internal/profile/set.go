@@ -125,19 +125,11 @@ func (s *Set) link(es *ExpectedSystems) error {
 			s.byType[p.typ] = append(s.byType[p.typ], p)
 		}
 	}
-	for key, rules := range es.rules {
-		p := s.profiles[key]
-		if p == nil {
-			p = s.profiles[Base+key]
-		}
-		if p == nil {
-			return fmt.Errorf("profile: expected systems for %q, which is not a profile of the guide", key)
-		}
-		for _, r := range rules {
-			if head, _, _ := strings.Cut(r.path, "."); head != p.typ {
-				return fmt.Errorf("profile: expected systems of %s: %s does not start at %s", key, r.path, p.typ)
-			}
-		}
+	bound, err := s.bindExpected(es)
+	if err != nil {
+		return err
+	}
+	for p, rules := range bound {
 		p.expected = rules
 	}
 	for _, list := range s.byType {
@@ -156,6 +148,28 @@ func (s *Set) link(es *ExpectedSystems) error {
 		}
 	}
 	return nil
+}
+
+// bindExpected finds the profile of each entry of es, checking that each
+// expression starts at the profile's type.
+func (s *Set) bindExpected(es *ExpectedSystems) (map[*profile][]expectedRule, error) {
+	out := map[*profile][]expectedRule{}
+	for key, rules := range es.rules {
+		p := s.profiles[key]
+		if p == nil {
+			p = s.profiles[Base+key]
+		}
+		if p == nil {
+			return nil, fmt.Errorf("profile: expected systems for %q, which is not a profile of the guide", key)
+		}
+		for _, r := range rules {
+			if head, _, _ := strings.Cut(r.path, "."); head != p.typ {
+				return nil, fmt.Errorf("profile: expected systems of %s: %s does not start at %s", key, r.path, p.typ)
+			}
+		}
+		out[p] = append(out[p], rules...)
+	}
+	return out, nil
 }
 
 // Resources returns the resources the guide publishes: every
