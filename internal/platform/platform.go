@@ -104,9 +104,9 @@ func Open(ctx context.Context, st store.Store, log *slog.Logger, opts ...Option)
 	if err != nil {
 		return nil, err
 	}
-	v := profiled{base: validate.New(terms), set: profiles}
+	v := profiles.Validator(validate.New(terms))
 	svc := resource.New(st, v,
-		resource.WithProfileCheck(v.checkProfile),
+		resource.WithProfileCheck(v.CheckProfile),
 		resource.WithDepositCheck(func(ctx context.Context, key string) error { return reg.Withdrawn(ctx, key) }),
 		link.Observer(), params.Observer(),
 		resource.WithObserver(func(ctx context.Context, v store.Version) { roles.Observe(ctx, v) }, "PractitionerRole"),
