@@ -79,10 +79,10 @@ var allowed = map[string][]string{
 	// a storage driver. store is for store.Keyed only (sessions, sign-ins
 	// under way, the apps' client keys); identity formats and checks the
 	// documents people type.
-	"web":        {"auth/oauth", "identity", "outcome", "store"},
-	"ops":        {},
-	"bench":      {},
-	"layout":     {},
+	"web":    {"auth/oauth", "identity", "outcome", "store"},
+	"ops":    {},
+	"bench":  {},
+	"layout": {},
 }
 
 func TestDependencyRules(t *testing.T) {

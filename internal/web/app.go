@@ -2,7 +2,7 @@ package web
 
 import (
 	"context"
-		"fmt"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"

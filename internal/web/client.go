@@ -40,8 +40,8 @@ type client struct {
 	scope    string
 	key      jose.JSONWebKey
 	authz    http.Handler // the authorization server's endpoints
-	issuer   string // scheme://host of the authorization server
-	tokenURL string // issuer + oauth.PathToken: the assertions' audience
+	issuer   string       // scheme://host of the authorization server
+	tokenURL string       // issuer + oauth.PathToken: the assertions' audience
 	fhirBase string
 	now      func() time.Time
 }
