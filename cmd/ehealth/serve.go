@@ -31,6 +31,7 @@ import (
 	"github.com/ehealthplus/ehealth/internal/resource"
 	"github.com/ehealthplus/ehealth/internal/rest"
 	"github.com/ehealthplus/ehealth/internal/web"
+	"github.com/ehealthplus/ehealth/internal/web/citizen"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -285,7 +286,7 @@ func newStack(p *platform.Platform, cfg stackConfig, log *slog.Logger) (*stack, 
 }
 
 // webApps mount the web apps on the site, one line each.
-var webApps = []func(context.Context, *web.Site) error{}
+var webApps = []func(context.Context, *web.Site) error{citizen.Mount}
 
 // withWeb routes the web apps' prefixes and static files to the site.
 func withWeb(next http.Handler, site *web.Site) http.Handler {
