@@ -144,7 +144,7 @@ func TestCitizenApp(t *testing.T) {
 	}
 	if *screenshots {
 		b.Open(app + "/trends")
-		b.Submit(`a[href*="/trends/"]`)
+		b.Follow(b.Eval(`[...document.querySelectorAll('a[href*="/trends/"]')].find(a => a.textContent.includes('HbA1c')).click()`))
 		shoot(b, "citizen-trend")
 		b.Open(app + "/?lang=zh-Hant")
 		shoot(b, "citizen-zh-Hant")

@@ -28,8 +28,8 @@ type series struct {
 
 // The chart's geometry, in SVG user units; the SVG scales to the width.
 const (
-	chartW, chartH         = 640.0, 260.0
-	padL, padR, padT, padB = 52.0, 16.0, 16.0, 36.0
+	chartW, chartH         = 400.0, 220.0
+	padL, padR, padT, padB = 44.0, 12.0, 12.0, 32.0
 	plotW, plotH           = chartW - padL - padR, chartH - padT - padB
 	gridLines              = 4
 	maxSeries              = 2
