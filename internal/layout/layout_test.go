@@ -71,9 +71,18 @@ var allowed = map[string][]string{
 	"correction": {"auth/scope", "fhir", "notify", "outcome", "registry", "resource", "search", "store"},
 	// CSV templates for clinics with little IT, turned into deposit bundles.
 	"csvdeposit": {"deposit", "fhir", "identity", "outcome", "profile", "terminology"},
-	"ops":        {},
-	"bench":      {},
-	"layout":     {},
+	// The web apps (web: the foundation; web/citizen, web/portal,
+	// web/admin) are OAuth clients of the authorization server and call
+	// the FHIR API's handler in-process with the person's token, so
+	// consent, scopes, views and the audit journal apply to every page:
+	// they never import the resource service, consent, audit, registry or
+	// a storage driver. store is for store.Keyed only (sessions, sign-ins
+	// under way, the apps' client keys); identity formats and checks the
+	// documents people type.
+	"web":    {"auth/oauth", "identity", "outcome", "store"},
+	"ops":    {},
+	"bench":  {},
+	"layout": {},
 }
 
 func TestDependencyRules(t *testing.T) {
