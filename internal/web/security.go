@@ -4,6 +4,8 @@ import (
 	"crypto/subtle"
 	"net/http"
 	"net/url"
+	"path"
+	"strings"
 )
 
 // contentSecurityPolicy allows nothing but this server's own scripts,
@@ -53,7 +55,8 @@ func validCSRF(r *http.Request, want string) bool {
 func safeReturn(prefix, p string) string {
 	u, err := url.Parse(p)
 	if err != nil || u.Scheme != "" || u.Host != "" || len(p) < len(prefix) || p[:len(prefix)] != prefix ||
-		(len(p) > len(prefix) && p[len(prefix)] != '/' && p[len(prefix)] != '?') || len(p) > 1 && p[1] == '/' {
+		(len(p) > len(prefix) && p[len(prefix)] != '/' && p[len(prefix)] != '?') || len(p) > 1 && p[1] == '/' ||
+		!strings.HasPrefix(path.Clean(u.Path)+"/", prefix+"/") {
 		return prefix + "/"
 	}
 	return p

@@ -121,7 +121,7 @@ func TestParseLang(t *testing.T) {
 func TestSafeReturn(t *testing.T) {
 	for in, want := range map[string]string{
 		"/app/records?type=lab": "/app/records?type=lab", "/app": "/app", "/app/": "/app/",
-		"//evil.example/app": "/app/", "https://evil.example/app/x": "/app/", "/apple": "/app/", "/portal/x": "/app/",
+		"//evil.example/app": "/app/", "https://evil.example/app/x": "/app/", "/apple": "/app/", "/portal/x": "/app/", "/app/../x": "/app/",
 	} {
 		if got := safeReturn("/app", in); got != want {
 			t.Errorf("safeReturn(%q) = %q, want %q", in, got, want)
