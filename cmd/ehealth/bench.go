@@ -142,15 +142,16 @@ func tablesDB(st store.Store, dbURL string) (*sql.DB, string, error) {
 	return db, "sqlite", nil
 }
 
-// sampleLoader loads the sample files once per call; Synthea's urn:uuid
-// transaction Bundles create new resources every time.
+// sampleLoader loads the sample files once per call as new copies
+// (bulkload.Options.Copies): Synthea's urn:uuid transaction Bundles create
+// new resources every time.
 func sampleLoader(svc *resource.Service, sample string, workers int) bench.LoadFunc {
 	return func(ctx context.Context) (int64, int64, error) {
 		files, _, err := bulkload.Files(strings.Split(sample, ","))
 		if err != nil {
 			return 0, 0, err
 		}
-		sum, err := bulkload.New(svc, bulkload.Options{Workers: workers}).Load(ctx, files)
+		sum, err := bulkload.New(svc, bulkload.Options{Workers: workers, Copies: true}).Load(ctx, files)
 		return sum.Resources, int64(len(sum.Rejected)), err
 	}
 }

@@ -41,7 +41,9 @@ func (l *Loader) loadJSON(ctx context.Context, path string, r io.Reader) {
 // loadBundle sends a transaction or batch Bundle, its creates made
 // updates at fixed ids (resume.go).
 func (l *Loader) loadBundle(ctx context.Context, path string, b map[string]any) {
-	atFixedIDs(path, b)
+	if !l.copies {
+		atFixedIDs(path, b)
+	}
 	resp, err := l.svc.Bundle(ctx, l.caller, b, resource.ReturnMinimal)
 	if err != nil {
 		l.reject(path, "", err)

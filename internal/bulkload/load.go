@@ -24,6 +24,7 @@ type Loader struct {
 	caller  resource.Caller
 	workers int
 	chunk   int
+	copies  bool // Options.Copies
 
 	resources atomic.Int64 // resources written
 	bytes     atomic.Int64 // bytes of input read
@@ -50,6 +51,11 @@ type Options struct {
 	Workers int    // concurrent files; 1 for stores with one writer
 	Chunk   int    // resources per transaction for NDJSON and collections; default 500
 	Writer  string // recorded as the writer of every version; default "import"
+	// Copies loads every pass as new resources: a Bundle's creates stay
+	// creates at ids the server chooses (a benchmark growing a database
+	// by loading one sample again and again). Such a load is not
+	// resumable (resume.go).
+	Copies bool
 }
 
 // New returns a loader writing through svc.
@@ -63,7 +69,7 @@ func New(svc *resource.Service, opts Options) *Loader {
 	if opts.Writer == "" {
 		opts.Writer = "import"
 	}
-	return &Loader{svc: svc, caller: resource.Caller{Writer: opts.Writer}, workers: opts.Workers, chunk: opts.Chunk}
+	return &Loader{svc: svc, caller: resource.Caller{Writer: opts.Writer}, workers: opts.Workers, chunk: opts.Chunk, copies: opts.Copies}
 }
 
 // Progress reports resources written and input bytes read so far.

@@ -87,6 +87,14 @@ func TestResumableImport(t *testing.T) {
 					t.Errorf("after resuming: %d versions, want %d (one per resource)", versions, wantVersions)
 				}
 			}
+			// Loaded as copies (a benchmark growing a database), the same
+			// files add every patient's record again.
+			if _, err := bulkload.New(svc, bulkload.Options{Workers: workers[be.Name], Copies: true}).Load(t.Context(), files); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := holdings(t, svc); got["Patient"] != 2*want["Patient"] || got["Observation"] != 2*want["Observation"] {
+				t.Errorf("loaded as copies: %d Patients and %d Observations, want twice %d and %d", got["Patient"], got["Observation"], want["Patient"], want["Observation"])
+			}
 		})
 	}
 }
