@@ -71,9 +71,12 @@ var allowed = map[string][]string{
 	"correction": {"auth/scope", "fhir", "notify", "outcome", "registry", "resource", "search", "store"},
 	// CSV templates for clinics with little IT, turned into deposit bundles.
 	"csvdeposit": {"deposit", "fhir", "identity", "outcome", "profile", "terminology"},
-	"ops":        {},
-	"bench":      {},
-	"layout":     {},
+	// The International Patient Summary: the record read as the caller
+	// through the resource service, worded with the terminology service.
+	"ips":    {"auth/scope", "fhir", "outcome", "resource", "search", "store", "terminology"},
+	"ops":    {},
+	"bench":  {},
+	"layout": {},
 }
 
 func TestDependencyRules(t *testing.T) {
