@@ -317,11 +317,11 @@ func TestSummaryChinese(t *testing.T) {
 			divs[m["title"].(string)] = m["text"].(map[string]any)["div"].(string)
 		}
 		for title, want := range map[string][]string{
-			"健康問題":  {"原發性高血壓", "現存", "2015年03月01日"},
+			"健康問題":   {"原發性高血壓", "現存", "2015年03月01日"},
 			"過敏及不耐受": {"Penicillin", "高危急程度", "Hives"},
-			"藥物摘要":  {"Metformin", "500 mg twice daily"},
-			"生命表徵":  {"135 mmHg", "2024年05月01日 09:30"},
-			"過往病史":  {"Asthma", "已痊癒"},
+			"藥物摘要":   {"Metformin", "500 mg twice daily"},
+			"生命表徵":   {"135 mmHg", "2024年05月01日 09:30"},
+			"過往病史":   {"Asthma", "已痊癒"},
 		} {
 			for _, w := range want {
 				if !strings.Contains(divs[title], w) {
