@@ -60,7 +60,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	exportDir := fs.String("export-dir", "", "directory of the Bulk Data $export files (default: DB.exports beside a SQLite database, else ehealth-exports in the temp directory)")
 	exportTTL := fs.Duration("export-ttl", bulkdata.DefaultTTL, "how long an export's files are kept")
 	importDir := fs.String("import-dir", "", "directory whose NDJSON files the operator's $import may read by file: URL (default: none; http(s) inputs only)")
-	summaryFont := fs.String("summary-font", "", "TrueType font with Traditional Chinese glyphs for the printable patient summary (default: Debian's fonts-droid-fallback when installed; none: Chinese summaries print in English)")
+	summaryFont := fs.String("summary-font", "", "TrueType font with Traditional Chinese glyphs for the printable patient summary (default: Debian's fonts-droid-fallback when installed; none, or \"none\": Chinese summaries print in English)")
 	demoMode := fs.Bool("demo", false, "demo mode: load a synthetic Hong Kong territory into an empty database (once), show one-time codes and notices instead of sending them, and print demo logins (never in production)")
 	demoCitizens := fs.Int("demo-citizens", 1000, "with --demo: how many citizens the territory has")
 	demoSeed := fs.Int64("demo-seed", 1, "with --demo: the territory's seed")

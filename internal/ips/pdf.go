@@ -3,6 +3,7 @@ package ips
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/go-pdf/fpdf"
@@ -78,6 +79,22 @@ func (s *Service) PDF(doc Document) ([]byte, error) {
 		return nil, outcome.Wrap(outcome.Internal, "ips: print the summary", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// checkFont prints a line with font, so a font the PDF library cannot
+// read is found at start-up rather than on every printed summary.
+func checkFont(font []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("not a TrueType font the PDF library reads: %v", r)
+		}
+	}()
+	p := fpdf.New("P", "mm", "A4", "")
+	p.AddUTF8FontFromBytes(cjkFamily, "", font)
+	p.AddPage()
+	p.SetFont(cjkFamily, "", 10)
+	p.Cell(0, 5, "病人摘要 Patient summary")
+	return p.Output(io.Discard)
 }
 
 // joinCells writes one entry's cells on a line: the item, then each other

@@ -31,6 +31,9 @@ var DefaultFonts = []string{
 	"/usr/share/fonts/truetype/cwtex/cwming.ttf",
 }
 
+// NoFont as Config.FontPath prints without a CJK font.
+const NoFont = "none"
+
 // Config configures the summaries.
 type Config struct {
 	// Name is the platform's name on the Device that authors every
@@ -40,8 +43,8 @@ type Config struct {
 	Version string
 	// FontPath is a TrueType font with Traditional Chinese glyphs for
 	// the printable summary. Empty: the first of DefaultFonts present;
-	// none present, a summary asked for in Chinese is printed in English
-	// with a note saying why.
+	// NoFont, or none present: a summary asked for in Chinese is printed
+	// in English with a note saying why.
 	FontPath string
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
@@ -71,10 +74,17 @@ func New(svc *resource.Service, terms *terminology.Service, cfg Config) (*Servic
 		cfg.Now = time.Now
 	}
 	s := &Service{svc: svc, terms: terms, cfg: cfg}
-	if cfg.FontPath != "" {
+	switch cfg.FontPath {
+	case NoFont:
+		return s, nil
+	case "":
+	default:
 		font, err := os.ReadFile(cfg.FontPath)
+		if err == nil {
+			err = checkFont(font)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("ips: read the summary font: %w", err)
+			return nil, fmt.Errorf("ips: the summary font %s: %w", cfg.FontPath, err)
 		}
 		s.font = font
 		return s, nil
@@ -84,8 +94,11 @@ func New(svc *resource.Service, terms *terminology.Service, cfg Config) (*Servic
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
+		if err == nil {
+			err = checkFont(font)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("ips: read the summary font: %w", err)
+			return nil, fmt.Errorf("ips: the summary font %s: %w", path, err)
 		}
 		s.font = font
 		break
