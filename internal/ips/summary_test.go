@@ -83,7 +83,7 @@ func seedRecord(t *testing.T, s *server) {
 func labResult(id, patient, loinc, display, meta string) string {
 	return fmt.Sprintf(`{"resourceType":"Observation","id":%q,%s"status":"final","category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"laboratory"}]}],
  "code":{"coding":[{"system":"http://loinc.org","code":%q,"display":%q}]},"subject":{"reference":"Patient/%s"},"effectiveDateTime":"2024-05-01",
- "valueQuantity":{"value":6.5,"unit":"%%","system":"http://unitsofmeasure.org","code":"%%"}}`, id, meta, loinc, display, patient)
+ "performer":[{"reference":"Organization/clinic"}],"valueQuantity":{"value":6.5,"unit":"%%","system":"http://unitsofmeasure.org","code":"%%"}}`, id, meta, loinc, display, patient)
 }
 
 // restrictedAccess lets practitioner open p1's restricted records.
