@@ -240,14 +240,15 @@ func (g *ig) typeOf(url string) string {
 
 // checkSummary checks a summary document against Bundle-uv-ips,
 // Composition-uv-ips (section slices by code with their cardinalities,
-// ips-comp-1, the entries' target types) and the entries' profiles.
-func (g *ig) checkSummary(bundle map[string]any) []string {
+// ips-comp-1, the entries' target types) and, with entries, the entries'
+// profiles (the record's data as stored).
+func (g *ig) checkSummary(bundle map[string]any, entries bool) []string {
 	bp := g.profiles[ips.BundleProfile]
 	problems := g.checkElements(bundle, bp, "Bundle")
-	entries, _ := bundle["entry"].([]any)
+	list, _ := bundle["entry"].([]any)
 	byRef := map[string]map[string]any{}
 	counts := map[string]int{}
-	for i, e := range entries {
+	for i, e := range list {
 		em := e.(map[string]any)
 		res := em["resource"].(map[string]any)
 		typ := res["resourceType"].(string)
@@ -259,14 +260,14 @@ func (g *ig) checkSummary(bundle map[string]any) []string {
 		if typ == "Composition" && i > 0 {
 			problems = append(problems, "bdl-ips-1: a Composition after the first entry")
 		}
-		if url := entryProfile(bp, res); url != "" && g.profiles[url] != nil && url != ips.CompositionProfile {
+		if url := entryProfile(bp, res); entries && url != "" && g.profiles[url] != nil && url != ips.CompositionProfile {
 			problems = append(problems, g.checkElements(res, g.profiles[url], fmt.Sprintf("Bundle.entry[%d]", i))...)
 		}
 	}
 	if counts["Composition"] != 1 || counts["Patient"] != 1 {
 		problems = append(problems, fmt.Sprintf("%d Compositions and %d Patients, want one each", counts["Composition"], counts["Patient"]))
 	}
-	comp := entries[0].(map[string]any)["resource"].(map[string]any)
+	comp := list[0].(map[string]any)["resource"].(map[string]any)
 	cp := g.profiles[ips.CompositionProfile]
 	problems = append(problems, g.checkElements(comp, cp, "Composition")...)
 	secs, _ := comp["section"].([]any)
@@ -381,7 +382,7 @@ func TestConformance(t *testing.T) {
 					t.Errorf("%s: %s at %s", c.name, is.Message, is.Expression)
 				}
 			}
-			for _, p := range g.checkSummary(r.body) {
+			for _, p := range g.checkSummary(r.body, true) {
 				t.Errorf("%s: %s", c.name, p)
 			}
 		}
@@ -421,7 +422,7 @@ func TestConformanceChecks(t *testing.T) {
 		} {
 			b := s.do("GET", "/fhir/Patient/p1/$summary", nil).must(t, http.StatusOK).body
 			c.break_(b)
-			if p := strings.Join(g.checkSummary(b), "\n"); !strings.Contains(p, c.want) {
+			if p := strings.Join(g.checkSummary(b, true), "\n"); !strings.Contains(p, c.want) {
 				t.Errorf("%s: the checks do not say %q: %s", c.name, c.want, p)
 			}
 		}

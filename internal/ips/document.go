@@ -54,7 +54,7 @@ func place(rec *record) []placed {
 	}
 	var out []placed
 	for _, s := range sections {
-		p := placed{section: s, entries: byCode[s.Code]}
+		p := placed{section: s, entries: withoutMembers(byCode[s.Code])}
 		if len(p.entries) == 0 && !s.Required {
 			continue
 		}
@@ -63,6 +63,32 @@ func place(rec *record) []placed {
 			p.withheld = p.withheld && rec.withheld[t]
 		}
 		out = append(out, p)
+	}
+	return out
+}
+
+// withoutMembers leaves out of a section's entries those another entry
+// groups — an Observation a panel has as member, a DiagnosticReport's
+// result — as the IPS examples list a panel and not its members again;
+// the members are in the document as resources the panel references.
+func withoutMembers(entries []entry) []entry {
+	grouped := map[string]bool{}
+	for _, e := range entries {
+		for _, k := range []string{"hasMember", "result"} {
+			list, _ := e.res[k].([]any)
+			for _, r := range list {
+				m, _ := r.(map[string]any)
+				if ref, _ := m["reference"].(string); ref != "" {
+					grouped[ref] = true
+				}
+			}
+		}
+	}
+	var out []entry
+	for _, e := range entries {
+		if !grouped[refOf(e.res)] {
+			out = append(out, e)
+		}
 	}
 	return out
 }
@@ -78,7 +104,7 @@ func (s *Service) build(rec *record, lang, base string, now time.Time) (Document
 		return Document{}, err
 	}
 	ps := place(rec)
-	r := reader{lang: lang, terms: s.terms, included: rec.included}
+	r := reader{lang: lang, terms: s.terms, included: rec.byRef}
 	v := s.read(r, patient.res, ps, now)
 	doc := Document{view: v, rec: rec, patient: patient.res, placed: ps, now: now}
 	entries := []any{nil} // the Composition goes first
@@ -103,7 +129,7 @@ func (s *Service) build(rec *record, lang, base string, now time.Time) (Document
 		}
 	}
 	for _, ref := range referencesOf(entries[1:]) {
-		if e, ok := rec.included[ref]; ok {
+		if e, ok := rec.byRef[ref]; ok {
 			add(e)
 			restricted = restricted || store.IsRestrictedKey(e.version.PatientKey)
 		}

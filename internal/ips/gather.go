@@ -26,9 +26,9 @@ type record struct {
 	// matches are the records of the section types, by type, in the
 	// order the searches returned them.
 	matches map[string][]entry
-	// included are the resources those records reference (when the
-	// caller may read them), by "Type/id".
-	included map[string]entry
+	// byRef are those records and the resources they reference (when
+	// the caller may read them), by "Type/id".
+	byRef map[string]entry
 	// withheld are the section types the caller may not search at all
 	// (its role's view or its token's scopes).
 	withheld map[string]bool
@@ -49,7 +49,7 @@ func (s *Service) gather(ctx context.Context, c resource.Caller, id, base string
 	if err != nil {
 		return nil, err
 	}
-	rec := &record{patient: pv, matches: map[string][]entry{}, included: map[string]entry{}, withheld: map[string]bool{}}
+	rec := &record{patient: pv, matches: map[string][]entry{}, byRef: map[string]entry{}, withheld: map[string]bool{}}
 	for _, typ := range recordTypes() {
 		if err := s.gatherType(ctx, c, rec, typ, id, base); err != nil {
 			return nil, err
@@ -77,6 +77,7 @@ func (s *Service) gatherType(ctx context.Context, c resource.Caller, rec *record
 				return err
 			}
 			rec.matches[typ] = append(rec.matches[typ], e)
+			rec.byRef[v.Type+"/"+v.ID] = e
 		}
 		if len(rec.matches[typ]) > MaxPerType {
 			return outcome.New(outcome.TooCostly, "the record holds more than %d %s resources; a summary of it is too costly to build", MaxPerType, typ)
@@ -86,7 +87,7 @@ func (s *Service) gatherType(ctx context.Context, c resource.Caller, rec *record
 			if err != nil {
 				return err
 			}
-			rec.included[v.Type+"/"+v.ID] = e
+			rec.byRef[v.Type+"/"+v.ID] = e
 		}
 		if res.Next == "" {
 			return nil

@@ -21,7 +21,7 @@ const cjkFamily = "cjk"
 func (s *Service) PDF(doc Document) ([]byte, error) {
 	v, note := doc.view, ""
 	if v.Lang == TraditionalChinese && s.font == nil {
-		r := reader{lang: English, terms: s.terms, included: doc.rec.included}
+		r := reader{lang: English, terms: s.terms, included: doc.rec.byRef}
 		v, note = s.read(r, doc.patient, doc.placed, doc.now), word(English, "noFont")
 	}
 	p := fpdf.New("P", "mm", "A4", "")

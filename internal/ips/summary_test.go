@@ -169,7 +169,7 @@ var full = map[string][]string{
 	"48765-2": {"AllergyIntolerance/a1"},
 	"10160-0": {"MedicationStatement/m1"},
 	"11369-6": {"Immunization/i1"},
-	"30954-2": {"DiagnosticReport/d1", "Observation/o1"},
+	"30954-2": {"DiagnosticReport/d1"}, // o1 is its result
 	"47519-4": {"Procedure/pr1"},
 	"8716-3":  {"Observation/v1"},
 	"11348-0": {"Condition/c2"},
@@ -181,7 +181,7 @@ func withRestricted() map[string][]string {
 	for k, v := range full {
 		out[k] = v
 	}
-	out["30954-2"] = []string{"DiagnosticReport/d1", "Observation/o1", "Observation/r1"}
+	out["30954-2"] = []string{"DiagnosticReport/d1", "Observation/r1"}
 	return out
 }
 
@@ -244,6 +244,9 @@ func TestSummary(t *testing.T) {
 				}
 				if !slices.Contains(c.sections["30954-2"], "Observation/r1") && (slices.Contains(refs, "Observation/r1") || strings.Contains(string(r.raw), "HIV")) {
 					t.Errorf("%s's summary shows the restricted record", c.caller)
+				}
+				if c.sections["30954-2"][0] == "DiagnosticReport/d1" && !slices.Contains(refs, "Observation/o1") {
+					t.Errorf("the report's result is not in the document: %v", refs)
 				}
 				if slices.Contains(refs, "Condition/c3") || strings.Contains(string(r.raw), "Gout") {
 					t.Errorf("another patient's record is in the summary")

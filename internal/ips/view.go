@@ -211,8 +211,11 @@ func (r reader) details(res map[string]any) string {
 	case "MedicationRequest":
 		return dosageText(res["dosageInstruction"])
 	case "DiagnosticReport":
-		s, _ := res["conclusion"].(string)
-		return s
+		parts := r.members(res["result"])
+		if s, _ := res["conclusion"].(string); s != "" {
+			parts = append(parts, s)
+		}
+		return strings.Join(parts, "; ")
 	case "Condition":
 		if sev, ok := res["severity"]; ok {
 			return r.concept(sev)
@@ -230,6 +233,24 @@ func (r reader) details(res map[string]any) string {
 	return ""
 }
 
+// members are the results a report or panel groups, as "name: value"
+// (their own values only: a member's members are not followed, so a
+// cycle of panels ends).
+func (r reader) members(refs any) []string {
+	list, _ := refs.([]any)
+	var out []string
+	for _, ref := range list {
+		m, _ := ref.(map[string]any)
+		s, _ := m["reference"].(string)
+		if e, ok := r.included[s]; ok {
+			if v := r.measured(e.res); v != "" {
+				out = append(out, r.concept(e.res["code"])+": "+v)
+			}
+		}
+	}
+	return out
+}
+
 // dosageText is the text of the first Dosage in list.
 func dosageText(list any) string {
 	ds, _ := list.([]any)
@@ -242,19 +263,12 @@ func dosageText(list any) string {
 }
 
 // observed is an Observation's value, or its components' values
-// ("120 mm[Hg] / 80 mm[Hg]"), with its interpretation.
+// ("Systolic: 120 mmHg; Diastolic: 80 mmHg"), or its members' (a
+// panel), with its interpretation.
 func (r reader) observed(res map[string]any) string {
-	v := r.value(res)
+	v := r.measured(res)
 	if v == "" {
-		comps, _ := res["component"].([]any)
-		var parts []string
-		for _, c := range comps {
-			m, _ := c.(map[string]any)
-			if cv := r.value(m); cv != "" {
-				parts = append(parts, r.concept(m["code"])+": "+cv)
-			}
-		}
-		v = strings.Join(parts, "; ")
+		v = strings.Join(r.members(res["hasMember"]), "; ")
 	}
 	if ints, _ := res["interpretation"].([]any); len(ints) > 0 {
 		if i := r.concept(ints[0]); i != "" {
@@ -262,6 +276,22 @@ func (r reader) observed(res map[string]any) string {
 		}
 	}
 	return v
+}
+
+// measured is an Observation's own value, or its components' values.
+func (r reader) measured(res map[string]any) string {
+	if v := r.value(res); v != "" {
+		return v
+	}
+	comps, _ := res["component"].([]any)
+	var parts []string
+	for _, c := range comps {
+		m, _ := c.(map[string]any)
+		if cv := r.value(m); cv != "" {
+			parts = append(parts, r.concept(m["code"])+": "+cv)
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // value is an element's value[x] in words.
