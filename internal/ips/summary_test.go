@@ -374,3 +374,26 @@ func TestSummaryAudit(t *testing.T) {
 		}
 	})
 }
+
+// TestSummaryByIdentifier: POST Patient/$summary finds the patient by an
+// identifier in the body (never the URL) among those the caller may see.
+func TestSummaryByIdentifier(t *testing.T) {
+	forEachBackend(t, ips.Config{}, func(t *testing.T, s *server) {
+		seedRecord(t, s)
+		for _, p := range []string{"p1", "p3"} {
+			r := s.do("GET", "/fhir/Patient/"+p, nil).must(t, http.StatusOK)
+			r.body["identifier"] = []any{map[string]any{"system": "http://www.immd.gov.hk/hkid", "value": map[string]string{"p1": "A1234563", "p3": "E3649125"}[p]}}
+			s.do("PUT", "/fhir/Patient/"+p, r.body).must(t, http.StatusOK)
+		}
+		who := callers(s)
+		ask := func(hkid string) string {
+			return `{"resourceType":"Parameters","parameter":[{"name":"identifier","valueString":"http://www.immd.gov.hk/hkid|` + hkid + `"}]}`
+		}
+		r := s.do("POST", "/fhir/Patient/$summary", ask("A1234563"), "Authorization", who["doctor"]).must(t, http.StatusOK)
+		if got := sectionsOf(t, r.body); !equalSections(got, full) {
+			t.Errorf("sections %v, want %v", got, full)
+		}
+		s.do("POST", "/fhir/Patient/$summary", ask("E3649125"), "Authorization", who["doctor"]).must(t, http.StatusNotFound)
+		s.do("POST", "/fhir/Patient/$summary", `{"resourceType":"Parameters"}`, "Authorization", who["doctor"]).must(t, http.StatusBadRequest)
+	})
+}
