@@ -164,7 +164,7 @@ func (s *Service) read(r reader, patient map[string]any, ps []placed, now time.T
 		v.Gender = word(r.lang, g)
 	}
 	for _, p := range ps {
-		sv := sectionView{Code: p.section.Code, Title: word(r.lang, p.section.Code),
+		sv := sectionView{Title: word(r.lang, p.section.Code),
 			Columns: []string{word(r.lang, "item-"+p.section.Code), word(r.lang, "details"), word(r.lang, "status"), word(r.lang, "date")}}
 		for _, e := range p.entries {
 			sv.Rows = append(sv.Rows, r.row(e.res))

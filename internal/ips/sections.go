@@ -18,30 +18,33 @@ const AbsentUnknown = "http://hl7.org/fhir/uv/ips/CodeSystem/absent-unknown-uv-i
 // its LOINC code, the resource types it lists, and whether the IPS
 // requires it (then it is present even when empty, with an emptyReason).
 type section struct {
-	Slice    string // the profile's slice name
 	Code     string // LOINC
 	Display  string // LOINC display
 	Types    []string
 	Required bool
 }
 
-// sections are the sections built, in the order they appear: the three
-// required, then the recommended and optional ones the platform holds,
-// each only when it has entries.
+// sections are the sections built (the profile's slices sectionProblems,
+// sectionAllergies, sectionMedications, sectionImmunizations,
+// sectionResults, sectionProceduresHx, sectionMedicalDevices,
+// sectionVitalSigns, sectionPastProblems, sectionPlanOfCare,
+// sectionAlerts, sectionSocialHistory, sectionPregnancyHx), in the order
+// they appear: the three required, then the recommended and optional ones
+// the platform holds, each only when it has entries.
 var sections = []section{
-	{"sectionProblems", "11450-4", "Problem list - Reported", []string{"Condition"}, true},
-	{"sectionAllergies", "48765-2", "Allergies and adverse reactions Document", []string{"AllergyIntolerance"}, true},
-	{"sectionMedications", "10160-0", "History of Medication use Narrative", []string{"MedicationStatement", "MedicationRequest"}, true},
-	{"sectionImmunizations", "11369-6", "History of Immunization note", []string{"Immunization"}, false},
-	{"sectionResults", "30954-2", "Relevant diagnostic tests/laboratory data note", []string{"Observation", "DiagnosticReport"}, false},
-	{"sectionProceduresHx", "47519-4", "History of Procedures Document", []string{"Procedure"}, false},
-	{"sectionMedicalDevices", "46264-8", "History of medical device use", []string{"DeviceUseStatement"}, false},
-	{"sectionVitalSigns", "8716-3", "Vital signs note", []string{"Observation"}, false},
-	{"sectionPastProblems", "11348-0", "History of Past illness note", []string{"Condition"}, false},
-	{"sectionPlanOfCare", "18776-5", "Plan of care note", []string{"CarePlan", "ImmunizationRecommendation"}, false},
-	{"sectionAlerts", "104605-1", "Alert", []string{"Flag"}, false},
-	{"sectionSocialHistory", "29762-2", "Social history note", []string{"Observation"}, false},
-	{"sectionPregnancyHx", "10162-6", "History of pregnancies Narrative", []string{"Observation"}, false},
+	{"11450-4", "Problem list - Reported", []string{"Condition"}, true},
+	{"48765-2", "Allergies and adverse reactions Document", []string{"AllergyIntolerance"}, true},
+	{"10160-0", "History of Medication use Narrative", []string{"MedicationStatement", "MedicationRequest"}, true},
+	{"11369-6", "History of Immunization note", []string{"Immunization"}, false},
+	{"30954-2", "Relevant diagnostic tests/laboratory data note", []string{"Observation", "DiagnosticReport"}, false},
+	{"47519-4", "History of Procedures Document", []string{"Procedure"}, false},
+	{"46264-8", "History of medical device use", []string{"DeviceUseStatement"}, false},
+	{"8716-3", "Vital signs note", []string{"Observation"}, false},
+	{"11348-0", "History of Past illness note", []string{"Condition"}, false},
+	{"18776-5", "Plan of care note", []string{"CarePlan", "ImmunizationRecommendation"}, false},
+	{"104605-1", "Alert", []string{"Flag"}, false},
+	{"29762-2", "Social history note", []string{"Observation"}, false},
+	{"10162-6", "History of pregnancies Narrative", []string{"Observation"}, false},
 }
 
 // recordTypes are the resource types a summary reads, once each.
@@ -190,16 +193,6 @@ func codedAs(cc any, system string, codes ...string) bool {
 		}
 	}
 	return false
-}
-
-// sectionByCode is the section kind of a LOINC code.
-func sectionByCode(code string) (section, bool) {
-	for _, s := range sections {
-		if s.Code == code {
-			return s, true
-		}
-	}
-	return section{}, false
 }
 
 // refOf is "Type/id" of a resource.

@@ -23,7 +23,6 @@ type view struct {
 // sectionView is one section: its title, its column headings and a row
 // per entry, or the note saying why it is empty.
 type sectionView struct {
-	Code    string
 	Title   string
 	Columns []string
 	Rows    [][]string
