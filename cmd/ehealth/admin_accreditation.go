@@ -18,11 +18,12 @@ import (
 // the eHealth+ profiles.
 type checkerFor func(p *platform.Platform) (accreditation.Checker, error)
 
-// profileChecker is the platform's eHealth+ profiles. (to wire: the
-// profile Set the platform loads, once it does; until then the command
-// says so rather than judging by anything else.)
-func profileChecker(*platform.Platform) (accreditation.Checker, error) {
-	return nil, errors.New("the eHealth+ profiles are not loaded by this build's platform")
+// profileChecker is the platform's eHealth+ profiles.
+func profileChecker(p *platform.Platform) (accreditation.Checker, error) {
+	if p.Profiles == nil {
+		return nil, errors.New("the eHealth+ profiles are not loaded by this build's platform")
+	}
+	return p.Profiles, nil
 }
 
 // runAdminAccreditation assesses a provider's connectivity for a period,

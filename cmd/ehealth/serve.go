@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ehealthplus/ehealth/internal/accreditation"
 	"github.com/ehealthplus/ehealth/internal/audit"
 	auditjournal "github.com/ehealthplus/ehealth/internal/audit/journal"
 	"github.com/ehealthplus/ehealth/internal/auth/login"
@@ -31,6 +32,8 @@ import (
 	"github.com/ehealthplus/ehealth/internal/platform"
 	"github.com/ehealthplus/ehealth/internal/resource"
 	"github.com/ehealthplus/ehealth/internal/rest"
+	"github.com/ehealthplus/ehealth/internal/web"
+	"github.com/ehealthplus/ehealth/internal/web/citizen"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -265,20 +268,48 @@ func newStack(p *platform.Platform, cfg stackConfig, log *slog.Logger) (*stack, 
 	if !summaries.PrintsChinese() && cfg.SummaryFont == "" {
 		log.Warn("no Chinese font for the printable patient summary: summaries asked for in Chinese print in English (install fonts-droid-fallback or set --summary-font)")
 	}
-	api := rest.New(p.Service, rest.Config{Audit: auditor, BaseURL: cfg.BaseURL, MaxBodyBytes: cfg.MaxBody, Version: version, Operations: rest.OperationSet{p.Terminology, p.Registry, p.ConsentOps, notify.NewChoices(p.Service), journalSvc, correction.New(p.Service, p.Registry), summaries},
+	api := rest.New(p.Service, rest.Config{Audit: auditor, BaseURL: cfg.BaseURL, MaxBodyBytes: cfg.MaxBody, Version: version, Operations: rest.OperationSet{p.Terminology, p.Registry, p.ConsentOps, notify.NewChoices(p.Service), journalSvc, correction.New(p.Service, p.Registry), accreditation.New(p.Service, p.Profiles).Operations(), summaries},
 		AllowExplain: cfg.AllowExplain, Tokens: tokens, Active: active, Access: p.AccessFor, Notified: p.Store, Journal: journalSvc, View: p.Roles.View, Emergency: p.InEmergency, HL7v2: &hl7v2.Options{}, HL7v2Master: p.Registry.MasterOf, Export: exports}, log)
 	// Browser apps of the registered origins call the FHIR API across
 	// origins, as they call the token endpoint.
-	handler := ops.Handler(withAuthorizationServer(authz.CORS(api.Handler()), authz.Handler()), p.Service, log)
+	apiHandler := api.Handler()
+	handler := ops.Handler(withAuthorizationServer(authz.CORS(apiHandler), authz.Handler()), p.Service, log)
 	if cfg.Login.Origin == "" {
 		cfg.Login.Origin = cfg.Issuer
 	}
+	// The web apps are OAuth clients of authz calling the FHIR API
+	// in-process as the signed-in person.
+	site, err := web.New(web.Config{Origin: cfg.Login.Origin, Issuer: cfg.Issuer, FHIRBase: audience,
+		Authz: authz, API: apiHandler, Keys: p.Store, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	for _, mount := range webApps {
+		if err := mount(context.Background(), site); err != nil {
+			return nil, err
+		}
+	}
+	handler = withWeb(handler, site)
 	cfg.Login.Log = log
 	signIn, err := login.New(p.Store, p.Service, sessions, cfg.Login)
 	if err != nil {
 		return nil, err
 	}
 	return &stack{Handler: withLogin(handler, signIn.Handler()), Tokens: tokens, Authz: authz, Audit: auditor, API: api}, nil
+}
+
+// webApps mount the web apps on the site, one line each.
+var webApps = []func(context.Context, *web.Site) error{citizen.Mount}
+
+// withWeb routes the web apps' prefixes and static files to the site.
+func withWeb(next http.Handler, site *web.Site) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", next)
+	h := site.Handler()
+	for _, p := range site.Prefixes() {
+		mux.Handle(p, h)
+	}
+	return mux
 }
 
 // withLogin routes the sign-in's pages (login.Path and below) to the login.

@@ -73,7 +73,16 @@ var allowed = map[string][]string{
 	"csvdeposit": {"deposit", "fhir", "identity", "outcome", "profile", "terminology"},
 	// The International Patient Summary: the record read as the caller
 	// through the resource service, worded with the terminology service.
-	"ips":    {"auth/scope", "fhir", "outcome", "resource", "search", "store", "terminology"},
+	"ips": {"auth/scope", "fhir", "outcome", "resource", "search", "store", "terminology"},
+	// The web apps (web: the foundation; web/citizen, web/portal,
+	// web/admin) are OAuth clients of the authorization server and call
+	// the FHIR API's handler in-process with the person's token, so
+	// consent, scopes, views and the audit journal apply to every page:
+	// they never import the resource service, consent, audit, registry or
+	// a storage driver. store is for store.Keyed only (sessions, sign-ins
+	// under way, the apps' client keys); identity formats and checks the
+	// documents people type.
+	"web":    {"auth/oauth", "identity", "outcome", "store"},
 	"ops":    {},
 	"bench":  {},
 	"layout": {},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ehealthplus/ehealth/internal/conformance"
 	"github.com/ehealthplus/ehealth/internal/consent"
+	"github.com/ehealthplus/ehealth/internal/profile"
 	mpi "github.com/ehealthplus/ehealth/internal/registry"
 	"github.com/ehealthplus/ehealth/internal/resource"
 	"github.com/ehealthplus/ehealth/internal/search"
@@ -39,6 +40,10 @@ type Platform struct {
 	// $care-relationship, $emergency-access, $restrict …): with the
 	// operator, the only writers of policy-bearing Consents.
 	ConsentOps *consent.Operations
+	// Profiles are the eHealth+ profiles (the implementation guide):
+	// writes declaring one are validated against it, $validate?profile=
+	// checks against any, and deposits are checked with them.
+	Profiles *profile.Set
 	// Roles turns a professional's role into the view of a record it
 	// sees (rest.Config.View).
 	Roles *resource.RoleViews
@@ -95,7 +100,13 @@ func Open(ctx context.Context, st store.Store, log *slog.Logger, opts ...Option)
 	var reg *mpi.Registry         // made over the service below; the deposit check reads it
 	var roles *resource.RoleViews // likewise; it forgets a role's view when the role is written
 	noticed := &atomic.Pointer[func()]{}
-	svc := resource.New(st, validate.New(terms),
+	profiles, err := profile.Load(terms)
+	if err != nil {
+		return nil, err
+	}
+	v := profiles.Validator(validate.New(terms))
+	svc := resource.New(st, v,
+		resource.WithProfileCheck(v.CheckProfile),
 		resource.WithDepositCheck(func(ctx context.Context, key string) error { return reg.Withdrawn(ctx, key) }),
 		link.Observer(), params.Observer(),
 		resource.WithObserver(func(ctx context.Context, v store.Version) { roles.Observe(ctx, v) }, "PractitionerRole"),
@@ -111,6 +122,10 @@ func Open(ctx context.Context, st store.Store, log *slog.Logger, opts ...Option)
 		params.Close()
 		return nil, err
 	}
+	if err := storeGuide(ctx, svc, profiles); err != nil {
+		params.Close()
+		return nil, err
+	}
 	reg = mpi.New(svc, st, mpi.WithLogger(log))
 	if o.views == nil {
 		o.views = resource.DefaultViews()
@@ -123,7 +138,7 @@ func Open(ctx context.Context, st store.Store, log *slog.Logger, opts ...Option)
 			return patient, ok, err
 		},
 	})
-	return &Platform{Service: svc, Store: st, Terminology: link, Search: params, Registry: reg, Consent: policy, ConsentOps: ops, Roles: roles, noticed: noticed}, nil
+	return &Platform{Service: svc, Store: st, Terminology: link, Search: params, Registry: reg, Profiles: profiles, Consent: policy, ConsentOps: ops, Roles: roles, noticed: noticed}, nil
 }
 
 // InEmergency tells whether who holds an emergency access to patient now

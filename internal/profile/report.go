@@ -53,3 +53,14 @@ func (r Report) Valid() bool {
 	}
 	return true
 }
+
+// Err returns nil when the resource conforms, else an *outcome.Error of
+// kind Unprocessable (422: the resource is well-formed FHIR that breaks a
+// profile rule) holding the issues of other checks given (base validation's
+// warnings, say) and then the report's.
+func (r Report) Err(others ...outcome.Issue) error {
+	if r.Valid() {
+		return nil
+	}
+	return &outcome.Error{Kind: outcome.Unprocessable, Op: "check against " + r.Profile, Issues: append(others, r.Issues...)}
+}

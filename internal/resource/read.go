@@ -202,6 +202,25 @@ func (s *Service) Validate(typ string, res map[string]any) ([]outcome.Issue, err
 	return nil, nil
 }
 
+// ValidateAgainst is Validate that also checks res against the profile at
+// the canonical URL profile ($validate?profile=, "" for none): the issues
+// of both. A profile the platform does not know is an error
+// (outcome.NotFound).
+func (s *Service) ValidateAgainst(ctx context.Context, typ string, res map[string]any, profile string) ([]outcome.Issue, error) {
+	issues, err := s.Validate(typ, res)
+	if err != nil || profile == "" {
+		return issues, err
+	}
+	if s.profiles == nil {
+		return nil, outcome.At(outcome.NotFound, "profile", "profile %q is not known here", profile)
+	}
+	more, err := s.profiles(ctx, res, profile)
+	if err != nil {
+		return nil, err
+	}
+	return append(issues, more...), nil
+}
+
 // Checker is a Validator that also lists warnings and information, which
 // $validate reports though a write ignores them.
 type Checker interface {

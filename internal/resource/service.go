@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/ehealthplus/ehealth/internal/outcome"
 	"github.com/ehealthplus/ehealth/internal/search"
 	"github.com/ehealthplus/ehealth/internal/store"
 )
@@ -57,6 +58,7 @@ type Service struct {
 	// depositCheck, when set, guards writes by tokens into a compartment.
 	depositCheck DepositCheck
 	indexer      Indexer          // nil: versions carry no search index rows
+	profiles     ProfileCheck     // nil: $validate knows no profile
 	registry     *search.Registry // nil: no search
 	codes        Codes            // expands :in, :above … (nil: exact codes only)
 	// restricted are the security labels that restrict a record, by
@@ -68,6 +70,15 @@ type Service struct {
 type Indexer interface {
 	Index(ctx context.Context, res map[string]any, patientKey string) (entries []search.Entry, skipped []error, err error)
 }
+
+// ProfileCheck checks a resource against the profile at a canonical URL
+// and returns every issue found; an error (outcome.NotFound) when the
+// profile is not known. The platform gives the eHealth+ guide's.
+type ProfileCheck func(ctx context.Context, res map[string]any, profile string) ([]outcome.Issue, error)
+
+// WithProfileCheck sets the profiles $validate checks against when asked
+// (ValidateAgainst).
+func WithProfileCheck(fn ProfileCheck) Option { return func(s *Service) { s.profiles = fn } }
 
 // WithIndexer makes every write carry its search index rows, computed by ix
 // and stored in the same transaction.

@@ -2,7 +2,6 @@ package rest_test
 
 import (
 	"compress/gzip"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -88,8 +87,9 @@ func TestTransactionAllOrNothing(t *testing.T) {
 		s.do("GET", "/fhir/Organization/a", nil).must(t, http.StatusNotFound)
 		s.do("GET", "/fhir/Organization/b", nil).must(t, http.StatusNotFound)
 		after := s.do("GET", "/fhir/_history", nil).must(t, http.StatusOK).body["total"]
-		if fmt.Sprint(before) != "0" || fmt.Sprint(after) != "1" {
-			t.Errorf("system history total went from %v to %v, want 0 to 1 (only Organization/c)", before, after)
+		// the store holds the platform's implementation guide from the start
+		if b, a := num(before), num(after); a != b+1 {
+			t.Errorf("system history total went from %v to %v, want one more (only Organization/c)", before, after)
 		}
 	})
 }

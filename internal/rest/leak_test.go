@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ehealthplus/ehealth/internal/accreditation"
 	"github.com/ehealthplus/ehealth/internal/audit"
 	"github.com/ehealthplus/ehealth/internal/audit/journal"
 	"github.com/ehealthplus/ehealth/internal/auth/scope"
@@ -55,7 +56,7 @@ func fullServer(t *testing.T, st store.Store, policy consent.Policy) *server {
 		t.Fatal(err)
 	}
 	api := rest.New(p.Service, rest.Config{Tokens: tokens, Access: p.AccessFor, Audit: auditor, Journal: j, Notified: st, Export: exports,
-		View: p.Roles.View, Emergency: p.InEmergency, HL7v2: &hl7v2.Options{}, HL7v2Master: p.Registry.MasterOf, Operations: rest.OperationSet{p.Terminology, p.Registry, p.ConsentOps, notify.NewChoices(p.Service), j, correction.New(p.Service, p.Registry), summaries}},
+		View: p.Roles.View, Emergency: p.InEmergency, HL7v2: &hl7v2.Options{}, HL7v2Master: p.Registry.MasterOf, Operations: rest.OperationSet{p.Terminology, p.Registry, p.ConsentOps, notify.NewChoices(p.Service), j, correction.New(p.Service, p.Registry), accreditation.New(p.Service, p.Profiles).Operations(), summaries}},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	hs := httptest.NewServer(api.Handler())
 	t.Cleanup(hs.Close)

@@ -125,7 +125,7 @@ func (set OperationSet) Run(ctx context.Context, c resource.Caller, typ, name st
 func (a *API) typeOperation(w http.ResponseWriter, r *http.Request) {
 	switch r.PathValue("op") {
 	case "$validate":
-		a.validate(w, r)
+		a.validate(w, r, nil)
 		return
 	case "_search":
 		a.postSearch(w, r)
@@ -147,6 +147,10 @@ func (a *API) instanceOperation(w http.ResponseWriter, r *http.Request) {
 	}
 	if name == "$everything" && r.PathValue("type") == "Patient" && r.Method == http.MethodGet {
 		a.everything(w, r)
+		return
+	}
+	if name == "$validate" {
+		a.validateInstance(w, r)
 		return
 	}
 	if !a.offers(r.PathValue("type"), name) {
@@ -250,28 +254,78 @@ func binaryContent(r *http.Request, out map[string]any) (string, []byte, bool) {
 	return ct, data, true
 }
 
-// validate serves POST /fhir/{type}/$validate
+// validate serves POST /fhir/{type}/$validate and, with stored nil,
+// POST /fhir/{type}/{id}/$validate
 // (https://hl7.org/fhir/R4/resource-operation-validate.html): the body is
-// the resource, or a Parameters with a "resource" parameter. The answer is
-// an OperationOutcome listing every issue, 200 when validation ran.
-func (a *API) validate(w http.ResponseWriter, r *http.Request) {
-	res, err := readResource(r)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	if rt, _ := res["resourceType"].(string); rt == "Parameters" && r.PathValue("type") != "Parameters" {
-		if res, err = resourceParameter(res); err != nil {
+// the resource, or a Parameters with a "resource" parameter; the profile
+// to check it against too comes from ?profile= or a "profile" parameter.
+// GET /fhir/{type}/{id}/$validate validates the stored instance (stored).
+// The answer is an OperationOutcome listing every issue, 200 when
+// validation ran.
+func (a *API) validate(w http.ResponseWriter, r *http.Request, stored map[string]any) {
+	profile := r.URL.Query().Get("profile")
+	res := stored
+	if res == nil {
+		var err error
+		if res, err = readResource(r); err != nil {
 			a.writeError(w, r, err)
 			return
 		}
+		if rt, _ := res["resourceType"].(string); rt == "Parameters" && r.PathValue("type") != "Parameters" {
+			params := res
+			if res, err = resourceParameter(params); err != nil {
+				a.writeError(w, r, err)
+				return
+			}
+			if p := profileParameter(params); p != "" {
+				profile = p
+			}
+		}
 	}
-	issues, err := a.svc.Validate(r.PathValue("type"), res)
+	issues, err := a.svc.ValidateAgainst(r.Context(), r.PathValue("type"), res, profile)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
 	a.writeJSON(w, r, http.StatusOK, outcome.Resource(issues))
+}
+
+// validateInstance serves $validate on an instance: a POST validates its
+// body as an update of it would be, a GET the stored resource (read as the
+// caller may).
+func (a *API) validateInstance(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost {
+		a.validate(w, r, nil)
+		return
+	}
+	v, err := a.svc.Read(r.Context(), a.caller(r), r.PathValue("type"), r.PathValue("id"))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	stored, err := decode(v.Body)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.validate(w, r, stored)
+}
+
+// profileParameter is the "profile" parameter of a $validate Parameters
+// body (valueUri or valueCanonical), or "".
+func profileParameter(params map[string]any) string {
+	list, _ := params["parameter"].([]any)
+	for _, p := range list {
+		m, _ := p.(map[string]any)
+		if name, _ := m["name"].(string); name == "profile" {
+			for _, k := range [...]string{"valueCanonical", "valueUri", "valueString"} {
+				if v, ok := m[k].(string); ok {
+					return v
+				}
+			}
+		}
+	}
+	return ""
 }
 
 // resourceParameter takes the "resource" parameter out of a Parameters body.

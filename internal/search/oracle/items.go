@@ -32,6 +32,8 @@ type Item struct {
 
 	// reference: the target's type and id, or the url of a canonical or uri.
 	RefType, RefID, URL string
+	// RefVersion is a canonical's |version (its URL is without it).
+	RefVersion string
 
 	// near: a position's latitude and longitude in degrees.
 	Position bool
@@ -258,7 +260,10 @@ func referenceItems(fhirType string, v any) []Item {
 			return nil
 		}
 		it := Item{FHIRType: fhirType, URL: x}
-		it.RefType, it.RefID, _ = splitRef(x)
+		if fhirType == "canonical" {
+			it.URL, it.RefVersion, _ = strings.Cut(x, "|")
+		}
+		it.RefType, it.RefID, _ = splitRef(it.URL)
 		return []Item{it}
 	case map[string]any:
 		ref := str(x, "reference")

@@ -246,16 +246,32 @@ func matchNumber(v value, n *big.Rat) bool {
 	return in
 }
 
-// matchReference: "Type/id" the same target; a bare id a target of any
-// type with that id; anything else (a url) the reference as written.
+// matchReference: "Type/id" the same target on this server (a relative
+// reference); a bare id a target of any type with that id on this server;
+// an absolute url the reference as written (a version in the reference
+// ignored), and a canonical's |version when the value names one.
 func matchReference(v string, it Item) bool {
-	if typ, id, ok := splitRef(v); ok {
-		return it.RefType == typ && it.RefID == id
+	v, version, _ := strings.Cut(v, "|")
+	if !absolute(v) {
+		if typ, id, ok := splitRef(v); ok {
+			return it.RefType == typ && it.RefID == id && !absolute(it.URL)
+		}
+		if !strings.Contains(v, "/") {
+			return it.RefID == v && !absolute(it.URL)
+		}
 	}
-	if !strings.Contains(v, "/") {
-		return it.RefID == v
+	return withoutHistory(it.URL) == withoutHistory(v) && (version == "" || it.RefVersion == version)
+}
+
+// absolute reports whether a reference is an absolute URL (or a urn).
+func absolute(ref string) bool { return strings.Contains(ref, "://") || strings.HasPrefix(ref, "urn:") }
+
+// withoutHistory is a reference without its /_history/n.
+func withoutHistory(ref string) string {
+	if i := strings.Index(ref, "/_history/"); i >= 0 {
+		return ref[:i]
 	}
-	return it.URL == v
+	return ref
 }
 
 // Key is a resource's sort key for one parameter; Has is false for a
