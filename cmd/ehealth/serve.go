@@ -26,6 +26,7 @@ import (
 	"github.com/ehealthplus/ehealth/internal/consent"
 	"github.com/ehealthplus/ehealth/internal/correction"
 	"github.com/ehealthplus/ehealth/internal/hl7v2"
+	"github.com/ehealthplus/ehealth/internal/ips"
 	"github.com/ehealthplus/ehealth/internal/notify"
 	"github.com/ehealthplus/ehealth/internal/ops"
 	"github.com/ehealthplus/ehealth/internal/platform"
@@ -62,6 +63,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	exportDir := fs.String("export-dir", "", "directory of the Bulk Data $export files (default: DB.exports beside a SQLite database, else ehealth-exports in the temp directory)")
 	exportTTL := fs.Duration("export-ttl", bulkdata.DefaultTTL, "how long an export's files are kept")
 	importDir := fs.String("import-dir", "", "directory whose NDJSON files the operator's $import may read by file: URL (default: none; http(s) inputs only)")
+	summaryFont := fs.String("summary-font", "", "TrueType font with Traditional Chinese glyphs for the printable patient summary (default: Debian's fonts-droid-fallback when installed; none, or \"none\": Chinese summaries print in English)")
 	demoMode := fs.Bool("demo", false, "demo mode: load a synthetic Hong Kong territory into an empty database (once), show one-time codes and notices instead of sending them, and print demo logins (never in production)")
 	demoCitizens := fs.Int("demo-citizens", 1000, "with --demo: how many citizens the territory has")
 	demoSeed := fs.Int64("demo-seed", 1, "with --demo: the territory's seed")
@@ -110,7 +112,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	stk, err := newStack(p, stackConfig{BaseURL: *baseURL, Issuer: *issuer, LoginURL: *loginURL,
 		MaxBody: *maxBody, AllowExplain: *allowExplain, Login: lc, AuditKey: *auditKey, AuditExport: *auditExport,
-		ExportDir: exportDirFor(*exportDir, *db), ExportTTL: *exportTTL, ImportDir: *importDir}, log)
+		ExportDir: exportDirFor(*exportDir, *db), ExportTTL: *exportTTL, ImportDir: *importDir, SummaryFont: *summaryFont}, log)
 	if err != nil {
 		return err
 	}
@@ -186,6 +188,9 @@ type stackConfig struct {
 	// ImportDir is the directory whose files $import may read by file: URL
 	// ("": http(s) inputs only).
 	ImportDir string
+	// SummaryFont is the CJK TrueType font of the printable patient
+	// summary ("": ips.DefaultFonts).
+	SummaryFont string
 }
 
 // exportDirFor is the export files' directory: the flag's, else beside a
@@ -256,7 +261,14 @@ func newStack(p *platform.Platform, cfg stackConfig, log *slog.Logger) (*stack, 
 			return nil, err
 		}
 	}
-	api := rest.New(p.Service, rest.Config{Audit: auditor, BaseURL: cfg.BaseURL, MaxBodyBytes: cfg.MaxBody, Version: version, Operations: rest.OperationSet{p.Terminology, p.Registry, p.ConsentOps, notify.NewChoices(p.Service), journalSvc, correction.New(p.Service, p.Registry), accreditation.New(p.Service, p.Profiles).Operations()},
+	summaries, err := ips.New(p.Service, p.Terminology.Service(), ips.Config{Version: version, FontPath: cfg.SummaryFont})
+	if err != nil {
+		return nil, err
+	}
+	if !summaries.PrintsChinese() && cfg.SummaryFont == "" {
+		log.Warn("no Chinese font for the printable patient summary: summaries asked for in Chinese print in English (install fonts-droid-fallback or set --summary-font)")
+	}
+	api := rest.New(p.Service, rest.Config{Audit: auditor, BaseURL: cfg.BaseURL, MaxBodyBytes: cfg.MaxBody, Version: version, Operations: rest.OperationSet{p.Terminology, p.Registry, p.ConsentOps, notify.NewChoices(p.Service), journalSvc, correction.New(p.Service, p.Registry), accreditation.New(p.Service, p.Profiles).Operations(), summaries},
 		AllowExplain: cfg.AllowExplain, Tokens: tokens, Active: active, Access: p.AccessFor, Notified: p.Store, Journal: journalSvc, View: p.Roles.View, Emergency: p.InEmergency, HL7v2: &hl7v2.Options{}, HL7v2Master: p.Registry.MasterOf, Export: exports}, log)
 	// Browser apps of the registered origins call the FHIR API across
 	// origins, as they call the token endpoint.

@@ -27,6 +27,10 @@ func NewTerminology(svc *terminology.Service, st store.Store, log *slog.Logger) 
 	return &Terminology{svc: svc, store: st, log: log}
 }
 
+// Service is the terminology service the stored resources feed: its
+// current tables answer displays and designations.
+func (t *Terminology) Service() *terminology.Service { return t.svc }
+
 // Load gives the service every stored, not deleted CodeSystem, ValueSet
 // and ConceptMap (their current versions), in one snapshot.
 func (t *Terminology) Load(ctx context.Context) (int, error) {

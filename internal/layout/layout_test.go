@@ -71,6 +71,9 @@ var allowed = map[string][]string{
 	"correction": {"auth/scope", "fhir", "notify", "outcome", "registry", "resource", "search", "store"},
 	// CSV templates for clinics with little IT, turned into deposit bundles.
 	"csvdeposit": {"deposit", "fhir", "identity", "outcome", "profile", "terminology"},
+	// The International Patient Summary: the record read as the caller
+	// through the resource service, worded with the terminology service.
+	"ips": {"auth/scope", "fhir", "outcome", "resource", "search", "store", "terminology"},
 	// The web apps (web: the foundation; web/citizen, web/portal,
 	// web/admin) are OAuth clients of the authorization server and call
 	// the FHIR API's handler in-process with the person's token, so

@@ -21,6 +21,7 @@ import (
 	"github.com/ehealthplus/ehealth/internal/consent"
 	"github.com/ehealthplus/ehealth/internal/correction"
 	"github.com/ehealthplus/ehealth/internal/hl7v2"
+	"github.com/ehealthplus/ehealth/internal/ips"
 	"github.com/ehealthplus/ehealth/internal/notify"
 	"github.com/ehealthplus/ehealth/internal/platform"
 	"github.com/ehealthplus/ehealth/internal/rest"
@@ -50,8 +51,12 @@ func fullServer(t *testing.T, st store.Store, policy consent.Policy) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
+	summaries, err := ips.New(p.Service, p.Terminology.Service(), ips.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	api := rest.New(p.Service, rest.Config{Tokens: tokens, Access: p.AccessFor, Audit: auditor, Journal: j, Notified: st, Export: exports,
-		View: p.Roles.View, Emergency: p.InEmergency, HL7v2: &hl7v2.Options{}, HL7v2Master: p.Registry.MasterOf, Operations: rest.OperationSet{p.Terminology, p.Registry, p.ConsentOps, notify.NewChoices(p.Service), j, correction.New(p.Service, p.Registry), accreditation.New(p.Service, p.Profiles).Operations()}},
+		View: p.Roles.View, Emergency: p.InEmergency, HL7v2: &hl7v2.Options{}, HL7v2Master: p.Registry.MasterOf, Operations: rest.OperationSet{p.Terminology, p.Registry, p.ConsentOps, notify.NewChoices(p.Service), j, correction.New(p.Service, p.Registry), accreditation.New(p.Service, p.Profiles).Operations(), summaries}},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	hs := httptest.NewServer(api.Handler())
 	t.Cleanup(hs.Close)
@@ -132,6 +137,7 @@ var leakProbes = []struct {
 	{"GET", "/fhir/Observation?code=urn:leak|{code}&_total=estimate", ""},
 	{"GET", "/fhir/Patient/{p}/Observation", ""},
 	{"GET", "/fhir/Patient/{p}/$everything", ""},
+	{"GET", "/fhir/Patient/{p}/$summary", ""},
 	{"GET", "/fhir/Observation?subject:Patient.family={fam}&_total=accurate", ""},
 	{"GET", "/fhir/Patient?_has:Observation:subject:code=urn:leak|{code}&_total=accurate", ""},
 	{"GET", "/fhir/Patient?family={fam}&_total=accurate", ""},
@@ -290,7 +296,7 @@ func creates(method, path string) bool {
 
 // volatileLeak are the parts of an answer that differ between any two
 // requests: ids and times (of bundles, of resources a probe creates).
-var volatileLeak = regexp.MustCompile(`"(lastUpdated|lastModified|timestamp|id|recorded|sent)":"[^"]*"|/fhir/[A-Za-z]+/[0-9a-f-]{36}|AuditEvent/j-[0-9]+|_cursor=[^"&]*|"query":"[^"]*"|"value":"[0-9a-f]{16}"`)
+var volatileLeak = regexp.MustCompile(`"(lastUpdated|lastModified|timestamp|id|recorded|sent|date|end)":"[^"]*"|urn:uuid:[0-9a-f-]{36}|Generated: [^<]*|/fhir/[A-Za-z]+/[0-9a-f-]{36}|AuditEvent/j-[0-9]+|_cursor=[^"&]*|"query":"[^"]*"|"value":"[0-9a-f]{16}"`)
 
 // diffLeak shows where two answers part.
 func diffLeak(got, want string) string {

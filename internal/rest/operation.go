@@ -2,15 +2,18 @@ package rest
 
 import (
 	"context"
-	"github.com/ehealthplus/ehealth/internal/audit"
+	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 
+	"github.com/ehealthplus/ehealth/internal/audit"
 	"github.com/ehealthplus/ehealth/internal/fhir"
 	"github.com/ehealthplus/ehealth/internal/outcome"
 	"github.com/ehealthplus/ehealth/internal/resource"
+	"github.com/ehealthplus/ehealth/internal/store"
 )
 
 // Operations runs FHIR operations beyond the core interactions
@@ -35,6 +38,22 @@ type Operations interface {
 // caller who may not act on it exactly as for one that does not exist.
 type InstanceDecider interface {
 	DecidesInstance(typ, name string) bool
+}
+
+// Negotiator is an Operations provider some of whose answers follow the
+// request's content negotiation and hold stored records, such as a
+// patient summary document in the reader's language or as a printable
+// PDF. Before Run the API hands it the request's headers (Accept,
+// Accept-Language …) and this server's FHIR base, for fullUrls (Negotiate
+// returns the context Run runs in); after Run it asks which stored
+// versions the answer holds (Served, from that context), so the audit
+// names their patients and marks restricted and emergency accesses as it
+// does for a search. An answer that is a Binary is served as its content
+// when the client asked for no FHIR format
+// (https://hl7.org/fhir/R4/binary.html#rest).
+type Negotiator interface {
+	Negotiate(ctx context.Context, typ, name string, header http.Header, base string) context.Context
+	Served(ctx context.Context) []store.Version
 }
 
 // OperationSet offers the operations of several providers together: Names
@@ -65,6 +84,31 @@ func (set OperationSet) DecidesInstance(typ, name string) bool {
 		}
 	}
 	return false
+}
+
+// Negotiate hands the request's headers and base to the provider running
+// name on typ, when it is a Negotiator.
+func (set OperationSet) Negotiate(ctx context.Context, typ, name string, header http.Header, base string) context.Context {
+	for _, ops := range set {
+		if slices.Contains(ops.Names(typ), name) {
+			if neg, ok := ops.(Negotiator); ok {
+				return neg.Negotiate(ctx, typ, name, header, base)
+			}
+			return ctx
+		}
+	}
+	return ctx
+}
+
+// Served lists what the Negotiators among the providers served in ctx.
+func (set OperationSet) Served(ctx context.Context) []store.Version {
+	var out []store.Version
+	for _, ops := range set {
+		if neg, ok := ops.(Negotiator); ok {
+			out = append(out, neg.Served(ctx)...)
+		}
+	}
+	return out
 }
 
 // Run runs name on the first provider offering it on typ.
@@ -154,10 +198,19 @@ func (a *API) operation(w http.ResponseWriter, r *http.Request, name string, ins
 			return
 		}
 	}
-	out, err := a.cfg.Operations.Run(r.Context(), a.caller(r), typ, name, instance, r.URL.Query(), body)
+	ctx := r.Context()
+	neg, _ := a.cfg.Operations.(Negotiator)
+	if neg != nil {
+		ctx = neg.Negotiate(ctx, typ, name, r.Header, a.baseURL(r))
+	}
+	out, err := a.cfg.Operations.Run(ctx, a.caller(r), typ, name, instance, r.URL.Query(), body)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
+	}
+	var served []store.Version
+	if neg != nil {
+		served = neg.Served(ctx)
 	}
 	// The operation's writes are in the journal with their transaction;
 	// the call itself — what it answered, about which patient — is
@@ -169,11 +222,36 @@ func (a *API) operation(w http.ResponseWriter, r *http.Request, name string, ins
 			e.Patients = []string{id}
 		}
 	}
-	if err := a.record(r, e); err != nil {
+	if err := a.recordServed(r, e, served); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
+	if ct, data, ok := binaryContent(r, out); ok {
+		w.Header().Set("Content-Type", ct)
+		w.WriteHeader(http.StatusOK)
+		if r.Method != http.MethodHead {
+			_, _ = w.Write(data)
+		}
+		return
+	}
 	a.writeJSON(w, r, http.StatusOK, out)
+}
+
+// binaryContent is the content of an operation's Binary answer when the
+// client asked for no FHIR format (https://hl7.org/fhir/R4/binary.html#rest).
+func binaryContent(r *http.Request, out map[string]any) (string, []byte, bool) {
+	if rt, _ := out["resourceType"].(string); rt != "Binary" {
+		return "", nil, false
+	}
+	if _, err := responseType(r); err == nil {
+		return "", nil, false
+	}
+	ct, _ := out["contentType"].(string)
+	data, err := base64.StdEncoding.DecodeString(fmt.Sprint(out["data"]))
+	if ct == "" || err != nil {
+		return "", nil, false
+	}
+	return ct, data, true
 }
 
 // validate serves POST /fhir/{type}/$validate and, with stored nil,
