@@ -91,7 +91,7 @@ func (s *Service) transaction(ctx context.Context, c Caller, entries []*entry, r
 // a compartment.
 func (s *Service) validateEntries(ctx context.Context, c Caller, entries []*entry) error {
 	var all *outcome.Error
-	passed := map[string]bool{}
+	passed := &prechecked{}
 	for _, e := range entries {
 		if (e.method != "POST" && e.method != "PUT") || e.existing != nil {
 			continue

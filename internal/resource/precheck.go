@@ -15,7 +15,7 @@ import (
 // bounded pool (PostgreSQL) concurrent deposits could each wait for the
 // other's connection for ever, and every record of a Bundle would ask
 // again. passed remembers the keys that passed for the other records of
-// the same write (nil: none to share).
+// the same write, and what the patients they refer to resolved to.
 //
 // A key that does not pass is not recorded: put runs the check again in
 // the transaction and answers with its error, as it did before. So does
@@ -23,7 +23,7 @@ import (
 // the same Bundle). A Patient is not prechecked: the check treats the
 // compartment's own Patient apart (DepositOf), and a created Patient's id
 // is chosen in the transaction.
-func (s *Service) precheck(ctx context.Context, c Caller, res map[string]any, prep *prepared, passed map[string]bool) {
+func (s *Service) precheck(ctx context.Context, c Caller, res map[string]any, prep *prepared, passed *prechecked) {
 	if c.Grants == nil || s.depositCheck == nil || prep == nil {
 		return
 	}
@@ -31,22 +31,36 @@ func (s *Service) precheck(ctx context.Context, c Caller, res map[string]any, pr
 	if typ == "Patient" {
 		return
 	}
-	key, err := compartmentKey(ctx, s.store, res)
+	if passed == nil {
+		passed = &prechecked{}
+	}
+	if passed.keys.reader == nil {
+		passed.keys.reader = s.store
+	}
+	key, err := compartmentKey(ctx, &passed.keys, res)
 	base := store.BaseKey(key)
 	if err != nil || base == "" {
 		return
 	}
-	if !passed[base] {
+	if !passed.bases[base] {
 		id, _ := res["id"].(string)
 		d := Deposit{Type: typ, ID: id, PatientKey: base}
 		if s.depositCheck(context.WithValue(ctx, depositKey{}, d), base) != nil {
 			return
 		}
-		if passed != nil {
-			passed[base] = true
+		if passed.bases == nil {
+			passed.bases = map[string]bool{}
 		}
+		passed.bases[base] = true
 	}
 	prep.checked = base
+}
+
+// prechecked is what the prechecks of one write's records share: the
+// compartments that passed and the patient keys resolved.
+type prechecked struct {
+	bases map[string]bool
+	keys  keyCache
 }
 
 // mustCheck reports whether put runs the deposit check on base: prep

@@ -227,8 +227,8 @@ func BenchmarkTransactionRaw(b *testing.B) {
 	templates := loadDepositTemplates(b)
 	for _, be := range backends {
 		versions, rows := rawVersions(b, be, templates)
+		perResource := float64(rows) / float64(countVersions(versions))
 		b.Run(be.Name, func(b *testing.B) {
-			b.ReportMetric(float64(rows)/float64(countVersions(versions)), "rows/resource")
 			for _, clients := range writerCounts {
 				b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
 					st := be.Open(b)
@@ -263,6 +263,7 @@ func BenchmarkTransactionRaw(b *testing.B) {
 					parallel(b.N, clients, run)
 					b.StopTimer()
 					b.ReportMetric(float64(written.Load())/b.Elapsed().Seconds(), "resources/s")
+					b.ReportMetric(perResource, "rows/resource")
 				})
 			}
 		})
