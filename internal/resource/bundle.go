@@ -90,6 +90,12 @@ func (s *Service) transaction(ctx context.Context, c Caller, entries []*entry, r
 // and runs the deposit checks c's writes need there too (precheck), once
 // a compartment.
 func (s *Service) validateEntries(ctx context.Context, c Caller, entries []*entry) error {
+	select {
+	case s.preparing <- struct{}{}:
+	case <-ctx.Done():
+		return outcome.Wrap(outcome.Transient, "validate transaction", ctx.Err())
+	}
+	defer func() { <-s.preparing }()
 	var all *outcome.Error
 	passed := &prechecked{}
 	for _, e := range entries {
