@@ -57,7 +57,7 @@ func (s *Service) transaction(ctx context.Context, c Caller, entries []*entry, r
 	if err := s.resolveReferences(ctx, c, entries); err != nil {
 		return nil, err
 	}
-	if err := s.validateEntries(ctx, entries); err != nil {
+	if err := s.validateEntries(ctx, c, entries); err != nil {
 		return nil, err
 	}
 	order := slices.Clone(entries)
@@ -86,9 +86,18 @@ func (s *Service) transaction(ctx context.Context, c Caller, entries []*entry, r
 }
 
 // validateEntries validates and indexes every POST and PUT resource before
-// the database transaction opens, reporting all entries' issues together.
-func (s *Service) validateEntries(ctx context.Context, entries []*entry) error {
+// the database transaction opens, reporting all entries' issues together,
+// and runs the deposit checks c's writes need there too (precheck), once
+// a compartment.
+func (s *Service) validateEntries(ctx context.Context, c Caller, entries []*entry) error {
+	select {
+	case s.preparing <- struct{}{}:
+	case <-ctx.Done():
+		return outcome.Wrap(outcome.Transient, "validate transaction", ctx.Err())
+	}
+	defer func() { <-s.preparing }()
 	var all *outcome.Error
+	passed := &prechecked{}
 	for _, e := range entries {
 		if (e.method != "POST" && e.method != "PUT") || e.existing != nil {
 			continue
@@ -96,6 +105,7 @@ func (s *Service) validateEntries(ctx context.Context, entries []*entry) error {
 		prep, err := s.prepare(ctx, e.target.typ, e.target.id, e.method == "PUT", e.resource)
 		if err == nil {
 			e.prep = prep
+			s.precheck(ctx, c, e.resource, prep, passed)
 			continue
 		}
 		var oe *outcome.Error

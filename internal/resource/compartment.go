@@ -126,22 +126,36 @@ func referenceTarget(ref string) (typ, id string, ok bool) {
 }
 
 // cachedKey is resolveKey(key), remembered for the transaction r is
-// (when it is one).
+// (when it is one) or by the keyCache r is.
 func cachedKey(ctx context.Context, r reader, key string) (string, error) {
-	rec, _ := r.(*recordingTx)
-	if rec != nil {
-		if k, ok := rec.keys[key]; ok {
+	var keys *map[string]string
+	switch c := r.(type) {
+	case *recordingTx:
+		keys = &c.keys
+	case *keyCache:
+		keys = &c.keys
+	}
+	if keys != nil {
+		if k, ok := (*keys)[key]; ok {
 			return k, nil
 		}
 	}
 	resolved, err := resolveKey(ctx, r, key)
-	if err == nil && rec != nil {
-		if rec.keys == nil {
-			rec.keys = map[string]string{}
+	if err == nil && keys != nil {
+		if *keys == nil {
+			*keys = map[string]string{}
 		}
-		rec.keys[key] = resolved
+		(*keys)[key] = resolved
 	}
 	return resolved, err
+}
+
+// keyCache reads through a reader outside any transaction and remembers
+// the compartment keys patients resolve to (cachedKey), for the records
+// of one write checked before its transaction (precheck).
+type keyCache struct {
+	reader
+	keys map[string]string
 }
 
 // resolveKey follows Patient/key along its links of type "refer" (a

@@ -2,6 +2,7 @@ package resource
 
 import (
 	"context"
+	"runtime"
 	"time"
 
 	"github.com/google/uuid"
@@ -64,6 +65,12 @@ type Service struct {
 	// restricted are the security labels that restrict a record, by
 	// system and code, with their categories (restrict.go).
 	restricted map[coding]string
+	// preparing bounds the Bundles validated and indexed at once to one
+	// fewer than the processors, so a single-writer store's writer always
+	// has one: with as many preparing as there are processors, the
+	// writer waited for a processor between its statements, and every
+	// client waited for the writer.
+	preparing chan struct{}
 }
 
 // Indexer computes the search index rows of a resource version.
@@ -149,7 +156,8 @@ type Option func(*Service)
 // New returns a service writing to st and validating every write with v.
 func New(st store.Store, v Validator, opts ...Option) *Service {
 	s := &Service{store: st, validator: v, now: time.Now, newID: uuid.NewString, observers: map[string][]Observer{},
-		txHooks: map[string][]TxHook{}, restricted: labelSet(DefaultRestrictedLabels)}
+		txHooks: map[string][]TxHook{}, restricted: labelSet(DefaultRestrictedLabels),
+		preparing: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1))}
 	for _, o := range opts {
 		o(s)
 	}

@@ -25,6 +25,7 @@ func (s *Service) Create(ctx context.Context, c Caller, typ string, res map[stri
 	if err != nil {
 		return store.Version{}, err
 	}
+	s.precheck(ctx, c, res, prep, nil)
 	var v store.Version
 	err = s.write(ctx, func(tx store.Tx) error {
 		var err error
@@ -45,6 +46,7 @@ func (s *Service) Update(ctx context.Context, c Caller, typ, id string, res map[
 	if err != nil {
 		return store.Version{}, false, err
 	}
+	s.precheck(ctx, c, res, prep, nil)
 	for attempt := 0; ; attempt++ {
 		err = s.write(ctx, func(tx store.Tx) error {
 			v, created, err = s.update(ctx, tx, c, typ, id, res, ifMatch, prep)
@@ -285,7 +287,7 @@ func (s *Service) put(ctx context.Context, tx store.Tx, c Caller, res map[string
 	if err != nil {
 		return store.Version{}, fmt.Errorf("compartment of %s/%s: %w", typ, id, err)
 	}
-	if base := store.BaseKey(key); base != "" && c.Grants != nil && s.depositCheck != nil {
+	if base := store.BaseKey(key); base != "" && c.Grants != nil && s.depositCheck != nil && prep.mustCheck(base) {
 		d := Deposit{Type: typ, ID: id, PatientKey: base}
 		if err := s.depositCheck(context.WithValue(ctx, depositKey{}, d), base); err != nil {
 			return store.Version{}, err
@@ -346,6 +348,9 @@ func (s *Service) versionKey(ctx context.Context, tx store.Tx, typ string, res m
 // validation passed, and its search index rows.
 type prepared struct {
 	index []search.Entry
+	// checked is the compartment (base patient key) the deposit check
+	// passed for before the transaction (precheck); "" for none.
+	checked string
 }
 
 // prepare checks res is a valid resource of typ to be stored at id (the

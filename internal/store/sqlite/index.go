@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 
 	"github.com/ehealthplus/ehealth/internal/search"
@@ -39,9 +40,16 @@ func indexStatements() (del, delParam, ins []string) {
 	return del, delParam, ins
 }
 
+// insertTextSQL adds the full-text entry of the idx_text row just
+// inserted (migration 00012).
+const insertTextSQL = `INSERT INTO idx_text_fts (rowid, text) VALUES (last_insert_rowid(), ?)`
+
+// textTable is the position of idx_text in sqlsearch.Tables.
+var textTable = slices.IndexFunc(sqlsearch.Tables, func(t sqlsearch.Table) bool { return t.Name == "idx_text" })
+
 // indexQueries lists the index statements, to prepare with the others.
 func indexQueries() []string {
-	return append(append(append([]string{currentRIDSQL}, deleteIndexSQL...), deleteParamSQL...), insertIndexSQL...)
+	return append(append(append([]string{currentRIDSQL, insertTextSQL}, deleteIndexSQL...), deleteParamSQL...), insertIndexSQL...)
 }
 
 // index replaces the search index rows of resource rid with v.Index (none
@@ -87,6 +95,11 @@ func (t *tx) insertRows(ctx context.Context, rid int64, typ, patientKey string, 
 			}
 			if _, err := st.ExecContext(ctx, args...); err != nil {
 				return err
+			}
+			if i == textTable {
+				if _, err := t.exec(ctx, insertTextSQL, args[6]); err != nil {
+					return err
+				}
 			}
 		}
 	}

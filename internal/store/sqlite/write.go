@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -65,13 +66,19 @@ func (t *tx) ReadVersion(ctx context.Context, typ, id string, versionID int64) (
 	return readVersion(ctx, t, typ, id, versionID)
 }
 
+// The statements of Put carry no RETURNING: SQLite runs a RETURNING
+// clause as a trigger, so such a statement opens a statement transaction,
+// and each one opened makes FTS5 flush the full-text terms pending in the
+// transaction to a new segment on disk (a segment per resource, merged
+// again and again) instead of once at commit. rid and seq are read from
+// the connection (LastInsertId, RowsAffected) instead.
 const (
 	createCurrentSQL = `INSERT INTO resource_current (type, id, version_id, updated, deleted, patient_key, writer)
-VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (type, id) DO NOTHING RETURNING rid`
+VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (type, id) DO NOTHING`
 	advanceCurrentSQL = `UPDATE resource_current SET version_id = ?, updated = ?, deleted = ?, patient_key = ?, writer = ?
-WHERE type = ? AND id = ? AND version_id = ? RETURNING rid`
+WHERE type = ? AND id = ? AND version_id = ?`
 	insertVersionSQL = `INSERT INTO resource_versions (type, id, version_id, updated, deleted, method, writer, patient_key, body)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
 // Put moves the current-version pointer from expect to v.VersionID (a
@@ -81,26 +88,17 @@ func (t *tx) Put(ctx context.Context, v *store.Version, expect int64) error {
 	if err := putcheck.Validate(v, expect); err != nil {
 		return err
 	}
-	updated := toMicros(v.Updated)
-	query, args := createCurrentSQL, []any{v.Type, v.ID, v.VersionID, updated, v.Deleted, v.PatientKey, v.Writer}
-	if expect > 0 {
-		query, args = advanceCurrentSQL, []any{v.VersionID, updated, v.Deleted, v.PatientKey, v.Writer, v.Type, v.ID, expect}
-	}
-	var rid int64
-	move, err := t.stmt(ctx, query)
-	if err == nil {
-		err = move.QueryRowContext(ctx, args...).Scan(&rid)
-	}
+	rid, err := t.moveCurrent(ctx, v, expect)
 	if errors.Is(err, sql.ErrNoRows) {
 		return putcheck.Conflict(v, expect)
 	}
 	if err != nil {
 		return fmt.Errorf("sqlite: put %s/%s: %w", v.Type, v.ID, err)
 	}
-	insert, err := t.stmt(ctx, insertVersionSQL)
+	res, err := t.exec(ctx, insertVersionSQL, v.Type, v.ID, v.VersionID, toMicros(v.Updated), v.Deleted,
+		string(v.Method), v.Writer, v.PatientKey, bodyArg(v))
 	if err == nil {
-		err = insert.QueryRowContext(ctx, v.Type, v.ID, v.VersionID, updated, v.Deleted,
-			string(v.Method), v.Writer, v.PatientKey, bodyArg(v)).Scan(&v.Seq)
+		v.Seq, err = res.LastInsertId()
 	}
 	if err != nil {
 		return fmt.Errorf("sqlite: put %s/%s/_history/%d: %w", v.Type, v.ID, v.VersionID, err)
@@ -109,6 +107,38 @@ func (t *tx) Put(ctx context.Context, v *store.Version, expect int64) error {
 		return fmt.Errorf("sqlite: index %s/%s/_history/%d: %w", v.Type, v.ID, v.VersionID, err)
 	}
 	return nil
+}
+
+// moveCurrent creates (expect 0) or advances the current-version row of
+// v's resource and returns its rid; sql.ErrNoRows when expect is not
+// current.
+func (t *tx) moveCurrent(ctx context.Context, v *store.Version, expect int64) (int64, error) {
+	updated := toMicros(v.Updated)
+	if expect == 0 {
+		res, err := t.exec(ctx, createCurrentSQL, v.Type, v.ID, v.VersionID, updated, v.Deleted, v.PatientKey, v.Writer)
+		if err != nil {
+			return 0, err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return 0, cmp.Or(err, sql.ErrNoRows)
+		}
+		return res.LastInsertId()
+	}
+	res, err := t.exec(ctx, advanceCurrentSQL, v.VersionID, updated, v.Deleted, v.PatientKey, v.Writer, v.Type, v.ID, expect)
+	if err != nil {
+		return 0, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return 0, cmp.Or(err, sql.ErrNoRows)
+	}
+	var rid int64
+	st, err := t.stmt(ctx, currentRIDSQL)
+	if err == nil {
+		var deleted bool
+		var patientKey string
+		err = st.QueryRowContext(ctx, v.Type, v.ID).Scan(&rid, &deleted, &patientKey)
+	}
+	return rid, err
 }
 
 func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
