@@ -278,14 +278,20 @@ func dbSize(st store.Store, dbURL string) func(context.Context) (int64, error) {
 // BenchmarkTransactionRaw's ceiling (internal/resource), on the
 // benchmark's own database.
 func rawCeiling(st store.Store) bench.RawFunc {
-	return func(ctx context.Context, sample []string, perTx, writers int, d time.Duration, limit int64) (bench.RawStats, error) {
+	return func(ctx context.Context, sample []string, perTx, writers int, ordered bool, d time.Duration, limit int64) (bench.RawStats, error) {
 		versions, rows, err := rawVersions(ctx, st, sample)
 		if err != nil {
 			return bench.RawStats{}, err
 		}
 		rs := bench.RawStats{Writers: writers, PerTx: perTx}
 		var written, indexRows atomic.Int64
-		var next atomic.Int64
+		var next, seq atomic.Int64
+		// Ascending ids sort after every earlier run's: the start time.
+		prefix := fmt.Sprintf("raw%x-", time.Now().UnixMicro())
+		newID := uuid.NewString
+		if ordered {
+			newID = func() string { return fmt.Sprintf("%s%010d", prefix, seq.Add(1)) }
+		}
 		var firstErr error
 		var once sync.Once
 		deadline := time.Now().Add(d)
@@ -299,7 +305,7 @@ func rawCeiling(st store.Store) bench.RawFunc {
 					n := 0
 					for i := range perTx {
 						k := (from + i) % len(versions)
-						tx = append(tx, fresh(versions[k]))
+						tx = append(tx, fresh(versions[k], newID()))
 						n += rows[k]
 					}
 					if err := st.Write(ctx, func(t store.Tx) error {
@@ -370,10 +376,9 @@ func rawVersions(ctx context.Context, st store.Store, sample []string) ([]store.
 // database: not the territory's, so later runs pick nothing from them.
 const rawWriter = "ehealth-bench-raw"
 
-// fresh is a copy of v as a new resource: a new id, in the body too, and
+// fresh is a copy of v as a new resource id: the id in the body too, and
 // version 1 written now by rawWriter.
-func fresh(v store.Version) store.Version {
-	id := uuid.NewString()
+func fresh(v store.Version, id string) store.Version {
 	v.Body = bytes.Replace(v.Body, []byte(`"id":"`+v.ID+`"`), []byte(`"id":"`+id+`"`), 1)
 	v.ID, v.VersionID, v.Updated, v.Method, v.Writer = id, 1, time.Now().UTC().Truncate(time.Microsecond), store.MethodCreate, rawWriter
 	return v
@@ -404,7 +409,7 @@ func clientsProcess(ctx context.Context, w bench.Workload) (bench.ClientResult, 
 		return res, bench.ProcessUsage{}, fmt.Errorf("bench: load generator's result: %w", err)
 	}
 	st := cmd.ProcessState
-	return res, bench.ProcessUsage{CPUSeconds: (st.UserTime() + st.SystemTime()).Seconds(), PeakRSSBytes: peakRSSOf(st)}, nil
+	return res, bench.ProcessUsage{CPUSeconds: (st.UserTime() + st.SystemTime()).Seconds(), PeakRSSBytes: res.PeakRSSBytes}, nil
 }
 
 // runBenchClients is `bench platform-clients`: the load generator's
@@ -418,5 +423,6 @@ func runBenchClients(ctx context.Context, stdin io.Reader, stdout io.Writer) err
 	if err != nil {
 		return err
 	}
+	res.PeakRSSBytes = bench.OwnPeakRSS()
 	return json.NewEncoder(stdout).Encode(res)
 }

@@ -10,6 +10,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -60,6 +63,10 @@ type Workload struct {
 type ClientResult struct {
 	Seconds float64     `json:"seconds"`
 	Ops     []OpSamples `json:"ops"`
+	// PeakRSSBytes is the load generator process's own peak resident set
+	// (VmHWM; a parent's getrusage of the child would count the parent's
+	// pages from before the exec), set by its process.
+	PeakRSSBytes int64 `json:"peak_rss_bytes"`
 }
 
 // OpSamples are one operation's latencies (µs) and failures across the
@@ -275,4 +282,24 @@ func uuidURN() string {
 	b[8] = b[8]&0x3f | 0x80
 	h := hex.EncodeToString(b[:])
 	return "urn:uuid:" + h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// OwnPeakRSS is this process's peak resident set since its exec, in
+// bytes, from /proc/self/status (VmHWM); 0 off Linux.
+func OwnPeakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			f := strings.Fields(v)
+			if len(f) == 2 && f[1] == "kB" {
+				if kb, err := strconv.ParseInt(f[0], 10, 64); err == nil {
+					return kb * 1024
+				}
+			}
+		}
+	}
+	return 0
 }

@@ -79,8 +79,11 @@ type TerritoryLoad struct {
 // ids and the index rows the indexer computes for them, straight into the
 // store — no parsing, validation, authorisation, consent or audit — in
 // transactions of perTx resources from writers concurrent writers, for d
-// or until limit resources are written.
-type RawFunc func(ctx context.Context, sample []string, perTx, writers int, d time.Duration, limit int64) (RawStats, error)
+// or until limit resources are written. The fresh ids are ascending when
+// ordered (as the territory's, which the loader writes in order), random
+// UUIDs otherwise (as the server assigns to a POST): B-tree inserts at
+// the end against inserts anywhere.
+type RawFunc func(ctx context.Context, sample []string, perTx, writers int, ordered bool, d time.Duration, limit int64) (RawStats, error)
 
 // RawStats is one raw-ceiling measurement.
 type RawStats struct {
@@ -224,6 +227,9 @@ func RunPlatform(ctx context.Context, cfg PlatformConfig) (PlatformReport, error
 	}
 	rep.PeakRSSBytes = peakRSS()
 	rep.ClientPeakRSSBytes = max(rep.Mix.usage.PeakRSSBytes, rep.Deposits.usage.PeakRSSBytes)
+	if cfg.Clients == nil {
+		rep.ClientPeakRSSBytes = 0 // the load generator's memory is the server's
+	}
 	return rep, nil
 }
 
@@ -340,7 +346,7 @@ func ceilings(ctx context.Context, cfg PlatformConfig, w Workload, rep *Platform
 		return fmt.Errorf("bench: deposit for the raw ceiling: %w", err)
 	}
 	logf("raw ceiling of the deposits: %d writers, %d resources a transaction", cfg.Conc, len(sample))
-	if d.Raw, err = cfg.Raw(ctx, sample, len(sample), cfg.Conc, cfg.WriteDuration, cfg.RawLimit); err != nil {
+	if d.Raw, err = cfg.Raw(ctx, sample, len(sample), cfg.Conc, false, cfg.WriteDuration, cfg.RawLimit); err != nil {
 		return err
 	}
 	if d.Raw.ResourcesPerSec > 0 {
@@ -354,7 +360,7 @@ func ceilings(ctx context.Context, cfg PlatformConfig, w Workload, rep *Platform
 	}
 	logf("raw ceiling of the load: %d writers, %d resources a transaction", max(cfg.LoadWriters, 1), chunk)
 	l := &rep.Load
-	if l.Raw, err = cfg.Raw(ctx, terr, chunk, max(cfg.LoadWriters, 1), cfg.WriteDuration, cfg.RawLimit); err != nil {
+	if l.Raw, err = cfg.Raw(ctx, terr, chunk, max(cfg.LoadWriters, 1), true, cfg.WriteDuration, cfg.RawLimit); err != nil {
 		return err
 	}
 	if l.Raw.ResourcesPerSec > 0 {
