@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -139,6 +140,7 @@ func benchPlatform(ctx context.Context, f platformFlags) (bench.PlatformReport, 
 		Load:        func(context.Context) (bench.TerritoryLoad, error) { return l, nil },
 		Size:        size,
 		Raw:         rawCeiling(p.Store),
+		Through:     throughFHIR(p.Store, p.Service),
 		LoadWriters: 1, LoadChunk: demoChunk,
 		Conc: f.clients, Duration: f.duration, WriteDuration: f.writeDuration, RawLimit: f.rawLimit, Log: f.log}
 	if a, ok := p.Store.(interface{ Analyze(context.Context) error }); ok {
@@ -283,58 +285,97 @@ func rawCeiling(st store.Store) bench.RawFunc {
 		if err != nil {
 			return bench.RawStats{}, err
 		}
-		rs := bench.RawStats{Writers: writers, PerTx: perTx}
-		var written, indexRows atomic.Int64
-		var next, seq atomic.Int64
-		// Ascending ids sort after every earlier run's: the start time.
-		prefix := fmt.Sprintf("raw%x-", time.Now().UnixMicro())
-		newID := uuid.NewString
-		if ordered {
-			newID = func() string { return fmt.Sprintf("%s%010d", prefix, seq.Add(1)) }
-		}
-		var firstErr error
-		var once sync.Once
-		deadline := time.Now().Add(d)
-		start := time.Now()
-		var wg sync.WaitGroup
-		for range writers {
-			wg.Go(func() {
-				for time.Now().Before(deadline) && written.Load() < limit && ctx.Err() == nil {
-					from := int(next.Add(int64(perTx))) - perTx
-					tx := make([]store.Version, 0, perTx)
-					n := 0
-					for i := range perTx {
-						k := (from + i) % len(versions)
-						tx = append(tx, fresh(versions[k], newID()))
-						n += rows[k]
+		return copies(ctx, rows, perTx, writers, ordered, d, limit, func(ctx context.Context, picks []int, ids []string) error {
+			return st.Write(ctx, func(t store.Tx) error {
+				for i, k := range picks {
+					v := fresh(versions[k], ids[i])
+					if err := t.Put(ctx, &v, 0); err != nil {
+						return err
 					}
-					if err := st.Write(ctx, func(t store.Tx) error {
-						for i := range tx {
-							if err := t.Put(ctx, &tx[i], 0); err != nil {
-								return err
-							}
-						}
-						return nil
-					}); err != nil {
-						once.Do(func() { firstErr = err })
-						return
-					}
-					written.Add(int64(len(tx)))
-					indexRows.Add(int64(n))
 				}
+				return nil
 			})
-		}
-		wg.Wait()
-		rs.Seconds = time.Since(start).Seconds()
-		rs.Resources, rs.IndexRows = written.Load(), indexRows.Load()
-		if rs.Seconds > 0 {
-			rs.ResourcesPerSec = float64(rs.Resources) / rs.Seconds
-		}
-		if firstErr != nil {
-			return rs, fmt.Errorf("bench: raw write: %w", firstErr)
-		}
-		return rs, nil
+		})
 	}
+}
+
+// throughFHIR writes the same copies as rawCeiling through the resource
+// service, as the demo loader does: a transaction Bundle of PUTs at the
+// new ids (parsed once beforehand: the loader is handed parsed resources).
+func throughFHIR(st store.Store, svc *resource.Service) bench.RawFunc {
+	return func(ctx context.Context, sample []string, perTx, writers int, ordered bool, d time.Duration, limit int64) (bench.RawStats, error) {
+		versions, rows, err := rawVersions(ctx, st, sample)
+		if err != nil {
+			return bench.RawStats{}, err
+		}
+		parsed := make([]map[string]any, len(versions))
+		for i, v := range versions {
+			if parsed[i], err = fhir.Parse(v.Body); err != nil {
+				return bench.RawStats{}, err
+			}
+			delete(parsed[i], "meta")
+		}
+		caller := resource.Caller{Writer: rawWriter}
+		return copies(ctx, rows, perTx, writers, ordered, d, limit, func(ctx context.Context, picks []int, ids []string) error {
+			entries := make([]any, len(picks))
+			for i, k := range picks {
+				res := maps.Clone(parsed[k])
+				res["id"] = ids[i]
+				entries[i] = map[string]any{"resource": res, "request": map[string]any{"method": "PUT", "url": versions[k].Type + "/" + ids[i]}}
+			}
+			_, err := svc.Bundle(ctx, caller, map[string]any{"resourceType": "Bundle", "type": "transaction", "entry": entries}, resource.ReturnMinimal)
+			return err
+		})
+	}
+}
+
+// copies runs write from writers concurrent writers, each call with the
+// next perTx of the sample (by index into rows, the index rows of each)
+// and as many fresh ids, for d or until limit resources are written.
+func copies(ctx context.Context, rows []int, perTx, writers int, ordered bool, d time.Duration, limit int64,
+	write func(ctx context.Context, picks []int, ids []string) error) (bench.RawStats, error) {
+	rs := bench.RawStats{Writers: writers, PerTx: perTx}
+	var written, indexRows, next, seq atomic.Int64
+	// Ascending ids sort after every earlier run's: the start time.
+	prefix := fmt.Sprintf("raw%x-", time.Now().UnixMicro())
+	newID := uuid.NewString
+	if ordered {
+		newID = func() string { return fmt.Sprintf("%s%010d", prefix, seq.Add(1)) }
+	}
+	var firstErr error
+	var once sync.Once
+	deadline := time.Now().Add(d)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range writers {
+		wg.Go(func() {
+			for time.Now().Before(deadline) && written.Load() < limit && ctx.Err() == nil {
+				from := int(next.Add(int64(perTx))) - perTx
+				picks, ids := make([]int, perTx), make([]string, perTx)
+				n := 0
+				for i := range perTx {
+					picks[i], ids[i] = (from+i)%len(rows), newID()
+					n += rows[picks[i]]
+				}
+				if err := write(ctx, picks, ids); err != nil {
+					once.Do(func() { firstErr = err })
+					return
+				}
+				written.Add(int64(perTx))
+				indexRows.Add(int64(n))
+			}
+		})
+	}
+	wg.Wait()
+	rs.Seconds = time.Since(start).Seconds()
+	rs.Resources, rs.IndexRows = written.Load(), indexRows.Load()
+	if rs.Seconds > 0 {
+		rs.ResourcesPerSec = float64(rs.Resources) / rs.Seconds
+	}
+	if firstErr != nil {
+		return rs, fmt.Errorf("bench: write of copies: %w", firstErr)
+	}
+	return rs, nil
 }
 
 // rawVersions reads the sample's current versions and computes their

@@ -37,6 +37,9 @@ type PlatformConfig struct {
 	Analyze func(context.Context) error
 	Size    func(context.Context) (int64, error)
 	Raw     RawFunc
+	// Through writes the same copies as Raw through the resource service's
+	// transaction Bundle (PUT at the new ids), as the loader does.
+	Through RawFunc
 	// LoadWriters and LoadChunk are the territory loader's writers and
 	// resources per transaction, which the raw ceiling of the load copies.
 	LoadWriters, LoadChunk int
@@ -65,9 +68,11 @@ type TerritoryLoad struct {
 	Resources       int64   `json:"resources"`
 	Seconds         float64 `json:"seconds"`
 	ResourcesPerSec float64 `json:"resources_per_sec"`
-	// Raw is the ceiling: the same kind of rows put straight into the store
-	// in transactions of the loader's size; RatioToRaw is
-	// ResourcesPerSec / Raw.ResourcesPerSec.
+	// Through is a sample of the territory's resources written again (at
+	// new ids) through the FHIR transaction as the loader writes them, and
+	// Raw the same rows put straight into the store, in transactions of
+	// the loader's size, taking turns; RatioToRaw is Through / Raw.
+	Through    RawStats `json:"through_fhir"`
 	Raw        RawStats `json:"raw"`
 	RatioToRaw float64  `json:"ratio_to_raw"`
 	// Database is the store right after the load (MeasureDatabase), before
@@ -190,8 +195,8 @@ type OpStats struct {
 // mix from cfg.Conc clients, then the deposits alone, then the raw
 // ceilings of the deposits and of the load.
 func RunPlatform(ctx context.Context, cfg PlatformConfig) (PlatformReport, error) {
-	if cfg.DB == nil || cfg.Raw == nil || cfg.Size == nil || cfg.Base == "" {
-		return PlatformReport{}, errors.New("bench: platform config needs DB, Raw, Size and Base")
+	if cfg.DB == nil || cfg.Raw == nil || cfg.Through == nil || cfg.Size == nil || cfg.Base == "" {
+		return PlatformReport{}, errors.New("bench: platform config needs DB, Raw, Through, Size and Base")
 	}
 	cfg.Conc = max(cfg.Conc, 1)
 	logf := func(format string, args ...any) {
@@ -216,15 +221,10 @@ func RunPlatform(ctx context.Context, cfg PlatformConfig) (PlatformReport, error
 	if rep.Mix, err = runWorkload(ctx, cfg, w); err != nil {
 		return rep, err
 	}
-	logf("deposits alone: %d clients, %s", cfg.Conc, cfg.WriteDuration)
-	w.Ops, w.Duration = []string{OpDeposit}, cfg.WriteDuration
-	if rep.Deposits.WorkloadRun, err = runWorkload(ctx, cfg, w); err != nil {
+	if err := writes(ctx, cfg, w, &rep, logf); err != nil {
 		return rep, err
 	}
 	rep.Machine.LoadAfter = loadAvg()
-	if err := ceilings(ctx, cfg, w, &rep, logf); err != nil {
-		return rep, err
-	}
 	rep.PeakRSSBytes = peakRSS()
 	rep.ClientPeakRSSBytes = max(rep.Mix.usage.PeakRSSBytes, rep.Deposits.usage.PeakRSSBytes)
 	if cfg.Clients == nil {
@@ -283,31 +283,72 @@ func MeasureDatabase(ctx context.Context, db *sql.DB, size func(context.Context)
 // runWorkload runs the load generator once and turns what it saw into
 // figures.
 func runWorkload(ctx context.Context, cfg PlatformConfig, w Workload) (WorkloadRun, error) {
+	var rt runTally
+	if err := rt.run(ctx, cfg, w); err != nil {
+		return WorkloadRun{}, err
+	}
+	return rt.figures(w.Clients, cfg.Clients != nil), nil
+}
+
+// runTally accumulates runs of the load generator (rounds taking turns
+// with other measurements).
+type runTally struct {
+	res         ClientResult
+	use         ProcessUsage
+	cpu         time.Duration
+	busy, ticks uint64
+}
+
+// run runs the load generator once and adds what it saw.
+func (t *runTally) run(ctx context.Context, cfg PlatformConfig, w Workload) error {
 	busy0, ticks0 := machineTicks()
 	cpu0 := cpuTime()
 	var res ClientResult
 	var use ProcessUsage
 	var err error
-	run := WorkloadRun{Clients: w.Clients, ClientApart: cfg.Clients != nil}
 	if cfg.Clients != nil {
 		res, use, err = cfg.Clients(ctx, w)
 	} else {
 		res, err = RunClients(ctx, w)
 	}
 	if err != nil {
-		return run, err
+		return err
 	}
-	run.ServerCPUSeconds = (cpuTime() - cpu0).Seconds()
+	t.cpu += cpuTime() - cpu0
 	if busy1, ticks1 := machineTicks(); ticks1 > ticks0 {
-		run.MachineBusy = float64(busy1-busy0) / float64(ticks1-ticks0)
+		t.busy, t.ticks = t.busy+busy1-busy0, t.ticks+ticks1-ticks0
 	}
-	run.usage, run.ClientCPUSeconds, run.Seconds = use, use.CPUSeconds, res.Seconds
-	for _, s := range res.Ops {
-		st := opStats(s, res.Seconds)
+	t.use.CPUSeconds += use.CPUSeconds
+	t.use.PeakRSSBytes = max(t.use.PeakRSSBytes, use.PeakRSSBytes)
+	t.res.Seconds += res.Seconds
+	for i, o := range res.Ops {
+		if i == len(t.res.Ops) {
+			t.res.Ops = append(t.res.Ops, OpSamples{Name: o.Name})
+		}
+		a := &t.res.Ops[i]
+		a.LatencyUS = append(a.LatencyUS, o.LatencyUS...)
+		a.Errors += o.Errors
+		a.Resources += o.Resources
+		if a.FirstError == "" {
+			a.FirstError = o.FirstError
+		}
+	}
+	return nil
+}
+
+// figures are the accumulated runs' figures.
+func (t *runTally) figures(clients int, apart bool) WorkloadRun {
+	run := WorkloadRun{Clients: clients, ClientApart: apart, Seconds: t.res.Seconds,
+		ServerCPUSeconds: t.cpu.Seconds(), ClientCPUSeconds: t.use.CPUSeconds, usage: t.use}
+	if t.ticks > 0 {
+		run.MachineBusy = float64(t.busy) / float64(t.ticks)
+	}
+	for _, s := range t.res.Ops {
+		st := opStats(s, t.res.Seconds)
 		run.RequestsPerSec += st.PerSec
 		run.Ops = append(run.Ops, st)
 	}
-	return run, nil
+	return run
 }
 
 // opStats sorts an operation's latencies into its figures.
@@ -330,12 +371,14 @@ func opStats(s OpSamples, seconds float64) OpStats {
 	return st
 }
 
-// ceilings measures the raw ceilings of the deposits and of the load.
-func ceilings(ctx context.Context, cfg PlatformConfig, w Workload, rep *PlatformReport, logf func(string, ...any)) error {
-	d := &rep.Deposits
-	if len(d.Ops) == 1 {
-		d.ResourcesPerSec = d.Ops[0].Resources
-	}
+// writeRounds is how many turns the write measurements and their raw
+// ceilings take, so a change in the machine's other load falls on both.
+const writeRounds = 3
+
+// writes measures the deposits alone and the same rows put raw into the
+// store, taking turns; then the territory's rows written through the
+// FHIR transaction as the loader writes them and raw, taking turns.
+func writes(ctx context.Context, cfg PlatformConfig, w Workload, rep *PlatformReport, logf func(string, ...any)) error {
 	// The deposits' own resources, read back from a deposit made now.
 	body, err := DepositBundle(w.Citizens[0], w.DepositOrg, time.Now())
 	if err != nil {
@@ -345,9 +388,25 @@ func ceilings(ctx context.Context, cfg PlatformConfig, w Workload, rep *Platform
 	if err != nil {
 		return fmt.Errorf("bench: deposit for the raw ceiling: %w", err)
 	}
-	logf("raw ceiling of the deposits: %d writers, %d resources a transaction", cfg.Conc, len(sample))
-	if d.Raw, err = cfg.Raw(ctx, sample, len(sample), cfg.Conc, false, cfg.WriteDuration, cfg.RawLimit); err != nil {
-		return err
+	turn := cfg.WriteDuration / writeRounds
+	limit := cfg.RawLimit / writeRounds
+	w.Ops, w.Duration = []string{OpDeposit}, turn
+	d := &rep.Deposits
+	var rt runTally
+	for round := range writeRounds {
+		logf("writes round %d/%d: deposits alone (%d clients), then raw (%d writers, %d resources a transaction)", round+1, writeRounds, cfg.Conc, cfg.Conc, len(sample))
+		if err := rt.run(ctx, cfg, w); err != nil {
+			return err
+		}
+		raw, err := cfg.Raw(ctx, sample, len(sample), cfg.Conc, false, turn, limit)
+		if err != nil {
+			return err
+		}
+		d.Raw.add(raw)
+	}
+	d.WorkloadRun = rt.figures(w.Clients, cfg.Clients != nil)
+	if len(d.Ops) == 1 {
+		d.ResourcesPerSec = d.Ops[0].Resources
 	}
 	if d.Raw.ResourcesPerSec > 0 {
 		d.RatioToRaw = d.ResourcesPerSec / d.Raw.ResourcesPerSec
@@ -358,15 +417,36 @@ func ceilings(ctx context.Context, cfg PlatformConfig, w Workload, rep *Platform
 	if err != nil {
 		return err
 	}
-	logf("raw ceiling of the load: %d writers, %d resources a transaction", max(cfg.LoadWriters, 1), chunk)
 	l := &rep.Load
-	if l.Raw, err = cfg.Raw(ctx, terr, chunk, max(cfg.LoadWriters, 1), true, cfg.WriteDuration, cfg.RawLimit); err != nil {
-		return err
+	writers := max(cfg.LoadWriters, 1)
+	for round := range writeRounds {
+		logf("writes round %d/%d: %d territory resources a transaction through FHIR, then raw (%d writers)", round+1, writeRounds, chunk, writers)
+		through, err := cfg.Through(ctx, terr, chunk, writers, true, turn, limit)
+		if err != nil {
+			return err
+		}
+		l.Through.add(through)
+		raw, err := cfg.Raw(ctx, terr, chunk, writers, true, turn, limit)
+		if err != nil {
+			return err
+		}
+		l.Raw.add(raw)
 	}
 	if l.Raw.ResourcesPerSec > 0 {
-		l.RatioToRaw = l.ResourcesPerSec / l.Raw.ResourcesPerSec
+		l.RatioToRaw = l.Through.ResourcesPerSec / l.Raw.ResourcesPerSec
 	}
 	return nil
+}
+
+// add accumulates another measurement of the same shape.
+func (r *RawStats) add(o RawStats) {
+	r.Writers, r.PerTx = o.Writers, o.PerTx
+	r.Resources += o.Resources
+	r.IndexRows += o.IndexRows
+	r.Seconds += o.Seconds
+	if r.Seconds > 0 {
+		r.ResourcesPerSec = float64(r.Resources) / r.Seconds
+	}
 }
 
 // postBundle posts a transaction Bundle and returns the "Type/id" of what
