@@ -179,20 +179,56 @@ func name(pt map[string]any) string {
 	return ""
 }
 
-// serveDemo loads the demo territory (logging how long it took) and prints
-// the demo logins.
+// serveDemo loads the demo territory, printing the demo logins as soon as
+// the people they name are in (the generator writes the providers first
+// and the citizens in order, and the cast is drawn from the first
+// citizens), then logs how long the whole load took. The server answers
+// from its start; records still arriving appear as they commit.
 func serveDemo(ctx context.Context, p *platform.Platform, tokens *token.Service, cfg demo.Config, site string, w io.Writer, log *slog.Logger) error {
 	start := time.Now()
 	fmt.Fprintf(w, "loading the demo territory (%d citizens)…\n", cfg.Citizens)
-	loaded, n, err := loadDemo(ctx, p, cfg)
-	if err != nil {
-		return err
+	type result struct {
+		loaded bool
+		n      int64
+		err    error
 	}
-	if loaded {
-		log.Info("demo territory loaded", "citizens", cfg.Citizens, "resources", n, "took", time.Since(start).Round(time.Millisecond).String())
-		fmt.Fprintf(w, "demo territory loaded: %d resources in %s\n", n, time.Since(start).Round(time.Millisecond))
-	} else {
-		fmt.Fprintln(w, "the demo territory is loaded already")
+	done := make(chan result, 1)
+	go func() {
+		loaded, n, err := loadDemo(ctx, p, cfg)
+		done <- result{loaded, n, err}
+	}()
+	printed := false
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case r := <-done:
+			if r.err != nil {
+				return r.err
+			}
+			if r.loaded {
+				log.Info("demo territory loaded", "citizens", cfg.Citizens, "resources", r.n, "took", time.Since(start).Round(time.Millisecond).String())
+				fmt.Fprintf(w, "demo territory loaded: %d resources in %s\n", r.n, time.Since(start).Round(time.Millisecond))
+			} else {
+				fmt.Fprintln(w, "the demo territory is loaded already")
+			}
+			if printed {
+				return nil
+			}
+			return demoLogins(ctx, p, tokens, cfg, site, w)
+		case <-tick.C:
+			if printed {
+				continue
+			}
+			switch err := demoLogins(ctx, p, tokens, cfg, site, w); {
+			case err == nil:
+				printed = true
+				log.Info("demo logins ready", "after", time.Since(start).Round(time.Millisecond).String())
+			case !outcome.Is(err, outcome.NotFound) && !outcome.Is(err, outcome.Gone):
+				return err
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	return demoLogins(ctx, p, tokens, cfg, site, w)
 }
