@@ -21,6 +21,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/ehealthplus/ehealth/internal/audit"
 	"github.com/ehealthplus/ehealth/internal/auth/login"
 	"github.com/ehealthplus/ehealth/internal/auth/scope"
 	"github.com/ehealthplus/ehealth/internal/auth/token"
@@ -45,10 +46,16 @@ func startConsoleServer(ctx context.Context, t *testing.T) (*webServer, string) 
 	t.Cleanup(func() { closer{p}.Close() })
 	srv := httptest.NewUnstartedServer(nil)
 	s := &webServer{t: t, p: p, origin: "http://" + srv.Listener.Addr().String()}
-	s.stack, err = newStack(p, stackConfig{BaseURL: s.origin + "/fhir", LoginURL: "/login", Login: login.Config{Demo: true, IPRate: -1}}, log)
+	key := filepath.Join(t.TempDir(), "audit.key")
+	if _, err := audit.GenerateKey(key); err != nil {
+		t.Fatal(err)
+	}
+	s.stack, err = newStack(p, stackConfig{BaseURL: s.origin + "/fhir", LoginURL: "/login", Login: login.Config{Demo: true, IPRate: -1},
+		AuditKey: key}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { s.stack.Audit.Close(context.Background()) })
 	srv.Config.Handler = s.stack.Handler
 	srv.Start()
 	t.Cleanup(srv.Close)
@@ -276,10 +283,15 @@ func TestConsole(t *testing.T) {
 		t.Errorf("the client is not disabled: %+v, %v", c, err)
 	}
 
-	// Verify the audit journal.
+	// Verify the audit journal, signed up to a checkpoint.
+	cp, ok, err := s.stack.Audit.Checkpoint(ctx)
+	if err != nil || !ok {
+		t.Fatalf("checkpoint: %v %v", ok, err)
+	}
 	b.Open(admin + "/audit")
 	b.Submit(`form[action$="/audit"] button`)
-	if text := b.Text(); !strings.Contains(text, "No problems found") || !strings.Contains(text, "by alice") {
+	if text := b.Text(); !strings.Contains(text, "No problems found") || !strings.Contains(text, "by alice") ||
+		!strings.Contains(text, fmt.Sprintf("seq %d,", cp.Seq)) || strings.Contains(text, "no checkpoint key") {
 		t.Errorf("the audit verification: %s", b.Where())
 	}
 	check("audit")
