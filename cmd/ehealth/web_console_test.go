@@ -11,9 +11,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -104,7 +106,7 @@ func TestConsoleDenyByDefault(t *testing.T) {
 			t.Errorf("%s %s without a session: %d %q, want 303 to the sign-in", c.method, c.path, resp.StatusCode, loc)
 		}
 	}
-	if _, out := s.fhir(s.operator, "GET", "Organization?name=Evil", nil); len(out["entry"].([]any)) > 0 {
+	if _, out := s.fhir(s.operator, "GET", "Organization?name=Evil", nil); out["total"] != float64(0) {
 		t.Error("a form posted without a session registered a provider")
 	}
 	code, err := login.TOTPCode(uri, time.Now())
@@ -131,6 +133,43 @@ func TestConsoleDenyByDefault(t *testing.T) {
 	good.Set("code", code)
 	if got := post(good, false); got != http.StatusForbidden {
 		t.Errorf("a sign-in without the form's cookie: %d, want 403", got)
+	}
+
+	// Signed in (a browser's cookies), then disabled: the next request
+	// ends the session.
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, CheckRedirect: noRedirect.CheckRedirect}
+	get := func(path string) (*http.Response, string) {
+		resp, err := browser.Get(s.origin + console.Prefix + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp, string(body)
+	}
+	_, page := get("/login")
+	m := regexp.MustCompile(`name="_login" value="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no sign-in token on the form: %s", page)
+	}
+	good.Set("_login", m[1])
+	resp, err := browser.PostForm(s.origin+console.Prefix+"/login", good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != console.Prefix+"/" {
+		t.Fatalf("signing in: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp, _ := get("/providers"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("signed in, the providers: %d", resp.StatusCode)
+	}
+	if err := login.NewOperators(s.p.Store, login.PasswordParams{}).SetDisabled(t.Context(), "alice", true); err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := get("/providers"); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), console.Prefix+"/login") {
+		t.Errorf("a disabled operator's session: %d %q, want 303 to the sign-in", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }
 
