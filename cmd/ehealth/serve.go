@@ -289,6 +289,9 @@ func newStack(p *platform.Platform, cfg stackConfig, log *slog.Logger) (*stack, 
 			return nil, err
 		}
 	}
+	if err := mountConsole(site, p, tokens, authz, auditor, cfg, log); err != nil {
+		return nil, err
+	}
 	handler = withWeb(handler, site)
 	cfg.Login.Log = log
 	signIn, err := login.New(p.Store, p.Service, sessions, cfg.Login)
