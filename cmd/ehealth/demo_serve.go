@@ -149,6 +149,10 @@ func demoLogins(ctx context.Context, p *platform.Platform, tokens *token.Service
 	if err != nil {
 		return err
 	}
+	console, err := demoOperator(ctx, p)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(w, `
 Demo logins (sign in at %[1]s/login; one-time codes appear at %[1]s/login/demo/outbox):
   citizen (65+)            identity document %[2]s
@@ -156,9 +160,27 @@ Demo logins (sign in at %[1]s/login; one-time codes appear at %[1]s/login/demo/o
   private-clinic doctor    %[5]s
   public-hospital doctor   %[6]s
   clinic system client     Authorization: Bearer %[7]s
-  operator                 Authorization: Bearer %[8]s
-`, site, elder, parent, cast.Child, private, public, system, operator)
+  operator (console)       %[1]s/admin/login: %[9]s
+  operator (API)           Authorization: Bearer %[8]s
+`, site, elder, parent, cast.Child, private, public, system, operator, console)
 	return nil
+}
+
+// demoOperator makes (once) the demo's operator account for the console
+// and enrols a new TOTP secret.
+func demoOperator(ctx context.Context, p *platform.Platform) (string, error) {
+	ops := login.NewOperators(p.Store, login.DefaultPasswordParams)
+	if err := ops.Add(ctx, "operator", "Demo operator", demoPassword); err != nil && !outcome.Is(err, outcome.Conflict) {
+		return "", err
+	}
+	if err := ops.SetPassword(ctx, "operator", demoPassword); err != nil {
+		return "", err
+	}
+	uri, err := ops.EnrolTOTP(ctx, "operator", "eHealth+ demo")
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("username operator, password %s, TOTP %s", demoPassword, uri), nil
 }
 
 // name is a Patient's first English name, for the logins.
