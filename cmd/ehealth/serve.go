@@ -33,6 +33,7 @@ import (
 	"github.com/ehealthplus/ehealth/internal/rest"
 	"github.com/ehealthplus/ehealth/internal/web"
 	"github.com/ehealthplus/ehealth/internal/web/citizen"
+	"github.com/ehealthplus/ehealth/internal/web/portal"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -256,7 +257,7 @@ func newStack(p *platform.Platform, cfg stackConfig, log *slog.Logger) (*stack, 
 			return nil, err
 		}
 	}
-	api := rest.New(p.Service, rest.Config{Audit: auditor, BaseURL: cfg.BaseURL, MaxBodyBytes: cfg.MaxBody, Version: version, Operations: rest.OperationSet{p.Terminology, p.Registry, p.ConsentOps, notify.NewChoices(p.Service), journalSvc, correction.New(p.Service, p.Registry), accreditation.New(p.Service, p.Profiles).Operations()},
+	api := rest.New(p.Service, rest.Config{Audit: auditor, BaseURL: cfg.BaseURL, MaxBodyBytes: cfg.MaxBody, Version: version, Operations: rest.OperationSet{p.Terminology, p.Registry, p.Registry.UserAdmin(), p.ConsentOps, notify.NewChoices(p.Service), journalSvc, correction.New(p.Service, p.Registry), accreditation.New(p.Service, p.Profiles).Operations()},
 		AllowExplain: cfg.AllowExplain, Tokens: tokens, Active: active, Access: p.AccessFor, Notified: p.Store, Journal: journalSvc, View: p.Roles.View, Emergency: p.InEmergency, HL7v2: &hl7v2.Options{}, HL7v2Master: p.Registry.MasterOf, Export: exports}, log)
 	// Browser apps of the registered origins call the FHIR API across
 	// origins, as they call the token endpoint.
@@ -276,6 +277,9 @@ func newStack(p *platform.Platform, cfg stackConfig, log *slog.Logger) (*stack, 
 		if err := mount(context.Background(), site); err != nil {
 			return nil, err
 		}
+	}
+	if err := portal.Mount(context.Background(), site, portal.Options{Emergency: func() bool { return p.Consent.Emergency }}); err != nil {
+		return nil, err
 	}
 	handler = withWeb(handler, site)
 	cfg.Login.Log = log

@@ -79,10 +79,12 @@ var allowed = map[string][]string{
 	// a storage driver. store is for store.Keyed only (sessions, sign-ins
 	// under way, the apps' client keys); identity formats and checks the
 	// documents people type.
-	"web":    {"auth/oauth", "identity", "outcome", "store"},
-	"ops":    {},
-	"bench":  {},
-	"layout": {},
+	"web": {"auth/oauth", "identity", "outcome", "store"},
+	// The provider portal checks CSV uploads with the templates' parser.
+	"web/portal": {"auth/oauth", "csvdeposit", "identity", "outcome", "store"},
+	"ops":        {},
+	"bench":      {},
+	"layout":     {},
 }
 
 func TestDependencyRules(t *testing.T) {
