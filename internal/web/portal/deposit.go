@@ -3,6 +3,7 @@ package portal
 import (
 	"encoding/json"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -88,6 +89,11 @@ var depositKinds = []depositKind{
 		{Name: "date", Input: "date", Required: true},
 	}, build: buildMedication},
 }
+
+// decimalPattern is a FHIR decimal as people write it: digits with an
+// optional point, no exponent, no leading zeros (the JSON number it
+// becomes keeps the digits written).
+var decimalPattern = regexp.MustCompile(`^(0|[1-9][0-9]{0,5})(\.[0-9]{1,4})?$`)
 
 func vitalCodes() []string {
 	var out []string
@@ -309,7 +315,7 @@ func buildVital(v values, patient, role, org string) (map[string]any, []string) 
 		"effectiveDateTime": when.Format(time.RFC3339), "performer": []any{author(role, org)}}
 	quantity := func(s string) (map[string]any, bool) {
 		f, err := strconv.ParseFloat(s, 64)
-		if err != nil || f < vs.Min || f > vs.Max || strings.ContainsAny(s, "eE") {
+		if err != nil || f < vs.Min || f > vs.Max || !decimalPattern.MatchString(s) {
 			return nil, false
 		}
 		return map[string]any{"value": json.Number(s), "unit": vs.Unit, "system": "http://unitsofmeasure.org", "code": vs.Unit}, true
