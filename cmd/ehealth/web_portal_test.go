@@ -202,6 +202,11 @@ func TestProviderPortal(t *testing.T) {
 	file := immunisationCSV(t, [][2]string{{"R1", "88"}, {"R2", "FLU"}}, hkid)
 	b.Open(app + "/deposit")
 	check("csv")
+	tpl, err := chromedp.Run(b.Context(), chromedp.Evaluate[string](
+		`fetch(document.querySelector('a[href$="/immunisations.csv"]').href).then(async r => r.headers.get('Content-Type') + '\n' + await r.text())`, chromedp.EvalAwaitPromise))
+	if err != nil || !strings.HasPrefix(tpl, "text/csv") || !strings.Contains(tpl, "record_id,") {
+		t.Errorf("the template download: %v %.80q", err, tpl)
+	}
 	upload(b, file, false)
 	if text := b.Text(); !strings.Contains(text, "Nothing was stored") || !strings.Contains(text, "vaccine_code") {
 		t.Errorf("a CSV with an error: %s", b.Where())
