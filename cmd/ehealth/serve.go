@@ -34,6 +34,7 @@ import (
 	"github.com/ehealthplus/ehealth/internal/rest"
 	"github.com/ehealthplus/ehealth/internal/web"
 	"github.com/ehealthplus/ehealth/internal/web/citizen"
+	"github.com/ehealthplus/ehealth/internal/web/portal"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -268,7 +269,7 @@ func newStack(p *platform.Platform, cfg stackConfig, log *slog.Logger) (*stack, 
 	if !summaries.PrintsChinese() && cfg.SummaryFont == "" {
 		log.Warn("no Chinese font for the printable patient summary: summaries asked for in Chinese print in English (install fonts-droid-fallback or set --summary-font)")
 	}
-	api := rest.New(p.Service, rest.Config{Audit: auditor, BaseURL: cfg.BaseURL, MaxBodyBytes: cfg.MaxBody, Version: version, Operations: rest.OperationSet{p.Terminology, p.Registry, p.ConsentOps, notify.NewChoices(p.Service), journalSvc, correction.New(p.Service, p.Registry), accreditation.New(p.Service, p.Profiles).Operations(), summaries},
+	api := rest.New(p.Service, rest.Config{Audit: auditor, BaseURL: cfg.BaseURL, MaxBodyBytes: cfg.MaxBody, Version: version, Operations: rest.OperationSet{p.Terminology, p.Registry, p.Registry.UserAdmin(), p.ConsentOps, notify.NewChoices(p.Service), journalSvc, correction.New(p.Service, p.Registry), accreditation.New(p.Service, p.Profiles).Operations(), summaries},
 		AllowExplain: cfg.AllowExplain, Tokens: tokens, Active: active, Access: p.AccessFor, Notified: p.Store, Journal: journalSvc, View: p.Roles.View, Emergency: p.InEmergency, HL7v2: &hl7v2.Options{}, HL7v2Master: p.Registry.MasterOf, Export: exports}, log)
 	// Browser apps of the registered origins call the FHIR API across
 	// origins, as they call the token endpoint.
@@ -290,6 +291,9 @@ func newStack(p *platform.Platform, cfg stackConfig, log *slog.Logger) (*stack, 
 		}
 	}
 	if err := mountConsole(site, p, tokens, authz, auditor, cfg, log); err != nil {
+		return nil, err
+	}
+	if err := portal.Mount(context.Background(), site, portal.Options{Emergency: func() bool { return p.Consent.Emergency }}); err != nil {
 		return nil, err
 	}
 	handler = withWeb(handler, site)
