@@ -17,6 +17,7 @@ import (
 	"github.com/ehealthplus/ehealth/internal/auth/scope"
 	"github.com/ehealthplus/ehealth/internal/auth/token"
 	"github.com/ehealthplus/ehealth/internal/consent"
+	depositsvc "github.com/ehealthplus/ehealth/internal/deposit"
 	"github.com/ehealthplus/ehealth/internal/hl7v2"
 	"github.com/ehealthplus/ehealth/internal/notify"
 	"github.com/ehealthplus/ehealth/internal/platform"
@@ -43,7 +44,7 @@ func fullServer(t *testing.T, st store.Store, policy consent.Policy) *server {
 	t.Cleanup(func() { auditor.Close(context.Background()) })
 	j := journal.New(st, p.Service, p.Registry)
 	api := rest.New(p.Service, rest.Config{Tokens: tokens, Access: p.AccessFor, Audit: auditor, Journal: j, Notified: st,
-		View: p.Roles.View, Emergency: p.InEmergency, HL7v2: &hl7v2.Options{}, HL7v2Master: p.Registry.MasterOf, Operations: rest.OperationSet{p.Terminology, p.Registry, p.ConsentOps, notify.NewChoices(p.Service), j}},
+		View: p.Roles.View, Emergency: p.InEmergency, HL7v2: &hl7v2.Options{}, Deposit: depositsvc.New(p.Service, p.Registry), Operations: rest.OperationSet{p.Terminology, p.Registry, p.ConsentOps, notify.NewChoices(p.Service), j}},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	hs := httptest.NewServer(api.Handler())
 	t.Cleanup(hs.Close)
