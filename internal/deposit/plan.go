@@ -87,10 +87,56 @@ func (d *deposit) classify(it *item) {
 	d.checkCriteria(it)
 	if it.res != nil {
 		d.checkIdentifiers(it)
+		if it.role == roleRecord {
+			d.checkSubject(it)
+		}
 	}
 	if it.role == rolePatient && it.method == "DELETE" {
 		it.refuse(outcome.At(outcome.Forbidden, it.path()+".request.method", "a deposit does not delete Patient records; the registry keeps who takes part"))
 	}
+}
+
+// checkSubject refuses a record that names no patient in its patient
+// compartment elements (subject, patient …): it would land in nobody's
+// record, readable as data about no one.
+func (d *deposit) checkSubject(it *item) {
+	paths := fhir.PatientCompartmentPaths(it.typ)
+	for _, p := range paths {
+		for _, ref := range references(it.res, strings.Split(p, ".")) {
+			if other, ok := d.byURL[ref]; ok && other.typ == "Patient" {
+				return
+			}
+			if _, id, ok := strings.Cut(ref, "Patient/"); ok && id != "" {
+				return
+			}
+		}
+	}
+	at := it.path() + ".resource"
+	if len(paths) > 0 {
+		at += "." + paths[0]
+	}
+	it.refuse(outcome.At(outcome.Unprocessable, at, "a deposited record names its patient (%s): the Patient entry of the deposit", strings.Join(paths, " or ")))
+}
+
+// references are the Reference.reference values at a path of res.
+func references(v any, segs []string) []string {
+	switch v := v.(type) {
+	case []any:
+		var out []string
+		for _, x := range v {
+			out = append(out, references(x, segs)...)
+		}
+		return out
+	case map[string]any:
+		if len(segs) == 0 {
+			if ref, ok := v["reference"].(string); ok {
+				return []string{ref}
+			}
+			return nil
+		}
+		return references(v[segs[0]], segs[1:])
+	}
+	return nil
 }
 
 // hasIdentifier reports whether resources of typ have an identifier
