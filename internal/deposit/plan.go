@@ -40,8 +40,18 @@ func (s *Service) plan(ctx context.Context, c resource.Caller, bundle map[string
 		}
 		d.byURL[it.fullURL] = it
 	}
+	keyed := map[string]*item{}
 	for _, it := range items {
 		d.classify(it)
+		if !it.key.ok() || it.err != nil {
+			continue
+		}
+		k := it.typ + "|" + it.key.system + "|" + it.key.value
+		if first, dup := keyed[k]; dup {
+			it.refuse(outcome.At(outcome.Invalid, it.path(), "entry %d has the same source identifier %s|%s: a deposit carries a record once", first.index, it.key.system, it.key.value))
+			continue
+		}
+		keyed[k] = it
 	}
 	d.linkReasons()
 	for _, step := range []func(context.Context) error{d.matchPatients, d.lookup, d.binaries} {
