@@ -29,8 +29,11 @@
 //     version (an unchanged update, as the resource service answers it).
 //     An identifier under another provider's namespace is refused (403 at
 //     that identifier); so is a change, by id or by condition, of a record
-//     another provider wrote. PATCH, GET and other searches are not part
-//     of a deposit.
+//     another provider wrote (the deposit finds only the provider's own
+//     records: another's answers as unknown, 404). A record names its
+//     patient in its compartment elements (subject, patient …), and one
+//     deposit carries a record once. PATCH, GET and other searches are not
+//     part of a deposit.
 //   - Binary entries (IHE MHD style): a document's content, deposited with
 //     the DocumentReference whose content.attachment.url names the Binary
 //     entry's fullUrl, and with a securityContext (the DocumentReference
@@ -66,7 +69,11 @@
 // entry on its own: a refused Patient fails the entries that refer to it,
 // and each entry is written (with its Provenance) in a transaction of its
 // own. Responses are the transaction-response or batch-response Bundle of
-// the resource service, entry for entry.
+// the resource service, entry for entry, in its return=minimal form
+// (status, location, etag, lastModified), with an outcome where there is
+// something to say: the profile's warnings, the Provenance of an
+// amendment. A reason Provenance's entry answers with the Provenance
+// recorded for it.
 //
 // Concurrency: changes of existing records are sent with If-Match at the
 // version read, so a concurrent change makes the deposit fail and be
