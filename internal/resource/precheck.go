@@ -45,7 +45,7 @@ func (s *Service) precheck(ctx context.Context, c Caller, res map[string]any, pr
 	if !passed.bases[base] {
 		id, _ := res["id"].(string)
 		d := Deposit{Type: typ, ID: id, PatientKey: base}
-		if s.depositCheck(context.WithValue(ctx, depositKey{}, d), base) != nil {
+		if s.depositCheck(context.WithValue(ctx, depositKey{}, d), nil, base) != nil {
 			return
 		}
 		if passed.bases == nil {

@@ -289,7 +289,7 @@ func (s *Service) put(ctx context.Context, tx store.Tx, c Caller, res map[string
 	}
 	if base := store.BaseKey(key); base != "" && c.Grants != nil && s.depositCheck != nil && prep.mustCheck(base) {
 		d := Deposit{Type: typ, ID: id, PatientKey: base}
-		if err := s.depositCheck(context.WithValue(ctx, depositKey{}, d), base); err != nil {
+		if err := s.depositCheck(context.WithValue(ctx, depositKey{}, d), tx, base); err != nil {
 			return store.Version{}, err
 		}
 	}
