@@ -217,6 +217,10 @@ type recordingTx struct {
 	// restrictions caches the restrictions of patients' Consents by
 	// patient key (restrictionsOf); a Consent written clears it.
 	restrictions map[string][]restriction
+	// deposits are the patient keys whose deposit check passed for a
+	// record in this transaction; a Patient or Consent written clears it
+	// (a withdrawal, a joining consent).
+	deposits map[string]bool
 }
 
 // Put records v and runs its type's hooks.
@@ -228,8 +232,10 @@ func (r *recordingTx) Put(ctx context.Context, v *store.Version, expect int64) e
 	case "Patient": // links change where compartments are filed
 		clear(r.keys)
 		clear(r.restrictions)
+		clear(r.deposits)
 	case "Consent":
 		clear(r.restrictions)
+		clear(r.deposits)
 	}
 	if _, ok := r.watch[v.Type]; ok {
 		r.written = append(r.written, *v)
