@@ -40,8 +40,10 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return runAdminLogin(ctx, args[1:], stdout, stderr)
 		}
 		return runAdminProfessional(ctx, args[1:], stdout, stderr)
+	case "operator":
+		return runAdminOperator(ctx, args[1:], stdout, stderr)
 	}
-	return fmt.Errorf("admin: unknown command %q (have: token, client, provider, professional, accreditation)", args[0])
+	return fmt.Errorf("admin: unknown command %q (have: token, client, provider, professional, operator, accreditation)", args[0])
 }
 
 // runAdminToken prints an access token signed with the server's keys,

@@ -149,6 +149,10 @@ func demoLogins(ctx context.Context, p *platform.Platform, tokens *token.Service
 	if err != nil {
 		return err
 	}
+	console, err := demoOperator(ctx, p)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(w, `
 Demo logins (sign in at %[1]s/login; one-time codes appear at %[1]s/login/demo/outbox):
   citizen (65+)            identity document %[2]s
@@ -156,9 +160,27 @@ Demo logins (sign in at %[1]s/login; one-time codes appear at %[1]s/login/demo/o
   private-clinic doctor    %[5]s
   public-hospital doctor   %[6]s
   clinic system client     Authorization: Bearer %[7]s
-  operator                 Authorization: Bearer %[8]s
-`, site, elder, parent, cast.Child, private, public, system, operator)
+  operator (console)       %[1]s/admin/login: %[9]s
+  operator (API)           Authorization: Bearer %[8]s
+`, site, elder, parent, cast.Child, private, public, system, operator, console)
 	return nil
+}
+
+// demoOperator makes (once) the demo's operator account for the console
+// and enrols a new TOTP secret.
+func demoOperator(ctx context.Context, p *platform.Platform) (string, error) {
+	ops := login.NewOperators(p.Store, login.DefaultPasswordParams)
+	if err := ops.Add(ctx, "operator", "Demo operator", demoPassword); err != nil && !outcome.Is(err, outcome.Conflict) {
+		return "", err
+	}
+	if err := ops.SetPassword(ctx, "operator", demoPassword); err != nil {
+		return "", err
+	}
+	uri, err := ops.EnrolTOTP(ctx, "operator", "eHealth+ demo")
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("username operator, password %s, TOTP %s", demoPassword, uri), nil
 }
 
 // name is a Patient's first English name, for the logins.
@@ -179,20 +201,56 @@ func name(pt map[string]any) string {
 	return ""
 }
 
-// serveDemo loads the demo territory (logging how long it took) and prints
-// the demo logins.
+// serveDemo loads the demo territory, printing the demo logins as soon as
+// the people they name are in (the generator writes the providers first
+// and the citizens in order, and the cast is drawn from the first
+// citizens), then logs how long the whole load took. The server answers
+// from its start; records still arriving appear as they commit.
 func serveDemo(ctx context.Context, p *platform.Platform, tokens *token.Service, cfg demo.Config, site string, w io.Writer, log *slog.Logger) error {
 	start := time.Now()
 	fmt.Fprintf(w, "loading the demo territory (%d citizens)…\n", cfg.Citizens)
-	loaded, n, err := loadDemo(ctx, p, cfg)
-	if err != nil {
-		return err
+	type result struct {
+		loaded bool
+		n      int64
+		err    error
 	}
-	if loaded {
-		log.Info("demo territory loaded", "citizens", cfg.Citizens, "resources", n, "took", time.Since(start).Round(time.Millisecond).String())
-		fmt.Fprintf(w, "demo territory loaded: %d resources in %s\n", n, time.Since(start).Round(time.Millisecond))
-	} else {
-		fmt.Fprintln(w, "the demo territory is loaded already")
+	done := make(chan result, 1)
+	go func() {
+		loaded, n, err := loadDemo(ctx, p, cfg)
+		done <- result{loaded, n, err}
+	}()
+	printed := false
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case r := <-done:
+			if r.err != nil {
+				return r.err
+			}
+			if r.loaded {
+				log.Info("demo territory loaded", "citizens", cfg.Citizens, "resources", r.n, "took", time.Since(start).Round(time.Millisecond).String())
+				fmt.Fprintf(w, "demo territory loaded: %d resources in %s\n", r.n, time.Since(start).Round(time.Millisecond))
+			} else {
+				fmt.Fprintln(w, "the demo territory is loaded already")
+			}
+			if printed {
+				return nil
+			}
+			return demoLogins(ctx, p, tokens, cfg, site, w)
+		case <-tick.C:
+			if printed {
+				continue
+			}
+			switch err := demoLogins(ctx, p, tokens, cfg, site, w); {
+			case err == nil:
+				printed = true
+				log.Info("demo logins ready", "after", time.Since(start).Round(time.Millisecond).String())
+			case !outcome.Is(err, outcome.NotFound) && !outcome.Is(err, outcome.Gone):
+				return err
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	return demoLogins(ctx, p, tokens, cfg, site, w)
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/ehealthplus/ehealth/internal/auth/token"
 	"github.com/ehealthplus/ehealth/internal/consent"
 	"github.com/ehealthplus/ehealth/internal/correction"
+	"github.com/ehealthplus/ehealth/internal/deposit"
 	"github.com/ehealthplus/ehealth/internal/hl7v2"
 	"github.com/ehealthplus/ehealth/internal/ips"
 	"github.com/ehealthplus/ehealth/internal/notify"
@@ -34,6 +35,7 @@ import (
 	"github.com/ehealthplus/ehealth/internal/rest"
 	"github.com/ehealthplus/ehealth/internal/web"
 	"github.com/ehealthplus/ehealth/internal/web/citizen"
+	"github.com/ehealthplus/ehealth/internal/web/portal"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -268,8 +270,8 @@ func newStack(p *platform.Platform, cfg stackConfig, log *slog.Logger) (*stack, 
 	if !summaries.PrintsChinese() && cfg.SummaryFont == "" {
 		log.Warn("no Chinese font for the printable patient summary: summaries asked for in Chinese print in English (install fonts-droid-fallback or set --summary-font)")
 	}
-	api := rest.New(p.Service, rest.Config{Audit: auditor, BaseURL: cfg.BaseURL, MaxBodyBytes: cfg.MaxBody, Version: version, Operations: rest.OperationSet{p.Terminology, p.Registry, p.ConsentOps, notify.NewChoices(p.Service), journalSvc, correction.New(p.Service, p.Registry), accreditation.New(p.Service, p.Profiles).Operations(), summaries},
-		AllowExplain: cfg.AllowExplain, Tokens: tokens, Active: active, Access: p.AccessFor, Notified: p.Store, Journal: journalSvc, View: p.Roles.View, Emergency: p.InEmergency, HL7v2: &hl7v2.Options{}, HL7v2Master: p.Registry.MasterOf, Export: exports}, log)
+	api := rest.New(p.Service, rest.Config{Audit: auditor, BaseURL: cfg.BaseURL, MaxBodyBytes: cfg.MaxBody, Version: version, Operations: rest.OperationSet{p.Terminology, p.Registry, p.Registry.UserAdmin(), p.ConsentOps, notify.NewChoices(p.Service), journalSvc, correction.New(p.Service, p.Registry), accreditation.New(p.Service, p.Profiles).Operations(), summaries},
+		AllowExplain: cfg.AllowExplain, Tokens: tokens, Active: active, Access: p.AccessFor, Notified: p.Store, Journal: journalSvc, View: p.Roles.View, Emergency: p.InEmergency, HL7v2: &hl7v2.Options{}, Deposit: deposit.New(p.Service, p.Registry, deposit.WithChecker(p.Profiles)), Export: exports}, log)
 	// Browser apps of the registered origins call the FHIR API across
 	// origins, as they call the token endpoint.
 	apiHandler := api.Handler()
@@ -288,6 +290,12 @@ func newStack(p *platform.Platform, cfg stackConfig, log *slog.Logger) (*stack, 
 		if err := mount(context.Background(), site); err != nil {
 			return nil, err
 		}
+	}
+	if err := mountConsole(site, p, tokens, authz, auditor, cfg, log); err != nil {
+		return nil, err
+	}
+	if err := portal.Mount(context.Background(), site, portal.Options{Emergency: func() bool { return p.Consent.Emergency }}); err != nil {
+		return nil, err
 	}
 	handler = withWeb(handler, site)
 	cfg.Login.Log = log

@@ -47,7 +47,7 @@ func Sign(key ed25519.PrivateKey, seq int64, hash []byte, at time.Time) store.Au
 
 // SignatureValid reports whether c is signed by pub.
 func SignatureValid(pub ed25519.PublicKey, c store.AuditCheckpoint) bool {
-	return len(c.Hash) == 32 && len(c.Signature) == ed25519.SignatureSize &&
+	return len(pub) == ed25519.PublicKeySize && len(c.Hash) == 32 && len(c.Signature) == ed25519.SignatureSize &&
 		ed25519.Verify(pub, CheckpointMessage(c.Seq, c.Hash, c.Time), c.Signature)
 }
 

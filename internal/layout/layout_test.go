@@ -82,10 +82,20 @@ var allowed = map[string][]string{
 	// a storage driver. store is for store.Keyed only (sessions, sign-ins
 	// under way, the apps' client keys); identity formats and checks the
 	// documents people type.
-	"web":    {"auth/oauth", "identity", "outcome", "store"},
-	"ops":    {},
-	"bench":  {},
-	"layout": {},
+	"web": {"auth/oauth", "identity", "outcome", "store"},
+	// The operator console is the one app whose users no OAuth client may
+	// act for: it signs operators in with their accounts (auth/login),
+	// mints their short-lived operator tokens (auth/token, auth/scope) and
+	// does what `ehealth admin` does through the same services — the
+	// providers' registry (its writes journaled as the operator through
+	// resource.AuditWrites), the OAuth client registry, the audit
+	// journal's Verify; everything else goes through the FHIR API.
+	"web/console": {"audit", "auth/login", "auth/oauth", "auth/ratelimit", "auth/scope", "auth/token", "identity", "outcome", "registry", "resource", "store"},
+	// The provider portal checks CSV uploads with the templates' parser.
+	"web/portal": {"auth/oauth", "csvdeposit", "identity", "outcome", "store"},
+	"ops":        {},
+	"bench":      {},
+	"layout":     {},
 }
 
 func TestDependencyRules(t *testing.T) {

@@ -107,7 +107,7 @@ func Open(ctx context.Context, st store.Store, log *slog.Logger, opts ...Option)
 	v := profiles.Validator(validate.New(terms))
 	svc := resource.New(st, v,
 		resource.WithProfileCheck(v.CheckProfile),
-		resource.WithDepositCheck(func(ctx context.Context, key string) error { return reg.Withdrawn(ctx, key) }),
+		resource.WithDepositCheck(func(ctx context.Context, in resource.Records, key string) error { return reg.Deposits(ctx, in, key) }),
 		link.Observer(), params.Observer(),
 		resource.WithObserver(func(ctx context.Context, v store.Version) { roles.Observe(ctx, v) }, "PractitionerRole"),
 		resource.WithObserver(func(context.Context, store.Version) {

@@ -129,8 +129,9 @@ func TestRules(t *testing.T) {
 		// reference targets
 		{"subject not a Patient", edit(t, labObs, `subject={"reference":"Group/g"}`), "lab-observation",
 			[]want{{"error", "Observation.subject.reference", "a reference to a Group is not allowed here: Patient"}}},
-		{"performer a Practitioner", edit(t, labObs, `performer=[{"reference":"https://x.org/fhir/Practitioner/1/_history/2"}]`), "lab-observation",
-			[]want{{"error", "Observation.performer[0].reference", "Practitioner is not allowed here: Organization, PractitionerRole"}}},
+		{"performer a RelatedPerson", edit(t, labObs, `performer=[{"reference":"https://x.org/fhir/RelatedPerson/1/_history/2"}]`), "lab-observation",
+			[]want{{"error", "Observation.performer[0].reference", "RelatedPerson is not allowed here: Organization, Practitioner, PractitionerRole"}}},
+		{"performer a Practitioner", edit(t, labObs, `performer=[{"reference":"Practitioner/1"}]`), "lab-observation", nil},
 		{"urn:uuid reference accepted", edit(t, labObs, `subject={"reference":"urn:uuid:0b0c7c9e-5a39-4bd6-9d2b-0e3b7f1f6a11"}`), "lab-observation", nil},
 		// slicing: value discriminator decided by the source constraint
 		{"no source identifier", edit(t, labObs, `identifier=[{"system":"https://other.org/ids","value":"1"}]`), "lab-observation",

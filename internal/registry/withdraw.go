@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ehealthplus/ehealth/internal/auth/scope"
+	"github.com/ehealthplus/ehealth/internal/fhir"
 	"github.com/ehealthplus/ehealth/internal/outcome"
 	"github.com/ehealthplus/ehealth/internal/resource"
 	"github.com/ehealthplus/ehealth/internal/store"
@@ -144,12 +145,6 @@ func (r *Registry) participating(ctx context.Context, id string, follow bool) (b
 	return len(consents) > 0, err
 }
 
-// Withdrawn is the resource service's deposit check
-// (resource.WithDepositCheck) under the name the platform wires: Deposits.
-func (r *Registry) Withdrawn(ctx context.Context, patientKey string) error {
-	return r.Deposits(ctx, patientKey)
-}
-
 // Deposits refuses a token's write into a compartment the platform may
 // not accept records into: patientKey names it (the master record, once a
 // provider's record is linked; a restricted sub-compartment counts as its
@@ -160,10 +155,12 @@ func (r *Registry) Withdrawn(ctx context.Context, patientKey string) error {
 // deposits. The compartment's own Patient record (resource.DepositOf: a
 // provider creating or updating its local Patient before it is linked) is
 // not a deposit about the patient and passes unless the citizen withdrew.
-// The platform's operations and the operator are not checked.
-func (r *Registry) Deposits(ctx context.Context, patientKey string) error {
+// The platform's operations and the operator are not checked. It is the
+// resource service's deposit check (resource.WithDepositCheck): with in
+// set it reads through the write's transaction.
+func (r *Registry) Deposits(ctx context.Context, in resource.Records, patientKey string) error {
 	key := store.BaseKey(patientKey)
-	p, err := r.read(ctx, "Patient", key)
+	p, err := r.readIn(ctx, in, "Patient", key)
 	missing := outcome.Is(err, outcome.NotFound) || outcome.Is(err, outcome.Gone)
 	if err != nil && !missing {
 		return err
@@ -175,11 +172,75 @@ func (r *Registry) Deposits(ctx context.Context, patientKey string) error {
 		return nil
 	}
 	if !missing && hasTag(p.res, TagMaster) {
-		joined, err := r.participating(ctx, key, false)
+		joined, err := r.joinedIn(ctx, in, p)
 		if err != nil || joined {
 			return err
 		}
 	}
 	return outcome.New(outcome.Forbidden, "Patient/%s has not joined eHealth (no joining consent): records about them are not accepted; "+
 		"register the citizen, or link the provider's record to their master record ($link)", key)
+}
+
+// readIn reads typ/id as read does, through in when it is set.
+func (r *Registry) readIn(ctx context.Context, in resource.Records, typ, id string) (found, error) {
+	if in == nil {
+		return r.read(ctx, typ, id)
+	}
+	v, err := in.Read(ctx, typ, id)
+	if err == nil && v.Deleted {
+		err = outcome.New(outcome.Gone, "%s/%s is deleted", typ, id)
+	}
+	if err != nil {
+		return found{}, err
+	}
+	body, err := fhir.Parse(v.Body)
+	if err != nil {
+		return found{}, outcome.Wrap(outcome.Internal, "registry: decode "+typ+"/"+id, err)
+	}
+	return found{v, body}, nil
+}
+
+// joinedIn reports whether the master record p takes part in eHealth, as
+// participating does for a master, reading its joining Consents through
+// in when it is set (the Consents filed under the master's own key).
+func (r *Registry) joinedIn(ctx context.Context, in resource.Records, p found) (bool, error) {
+	if in == nil {
+		return r.participating(ctx, p.v.ID, false)
+	}
+	if active, ok := p.res["active"].(bool); (ok && !active) || hasTag(p.res, TagWithdrawn) {
+		return false, nil
+	}
+	consents, err := in.CurrentIn(ctx, "Consent", p.v.ID)
+	if err != nil {
+		return false, err
+	}
+	for _, v := range consents {
+		if v.Deleted {
+			continue
+		}
+		c, err := fhir.Parse(v.Body)
+		if err != nil {
+			return false, outcome.Wrap(outcome.Internal, "registry: decode Consent/"+v.ID, err)
+		}
+		if c["status"] == "active" && inCategory(c, CategoryJoining) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// inCategory reports whether a Consent has category ConsentCategorySystem|code.
+func inCategory(c map[string]any, code string) bool {
+	cats, _ := c["category"].([]any)
+	for _, cat := range cats {
+		m, _ := cat.(map[string]any)
+		codings, _ := m["coding"].([]any)
+		for _, cd := range codings {
+			cm, _ := cd.(map[string]any)
+			if cm["system"] == ConsentCategorySystem && cm["code"] == code {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -45,7 +45,7 @@ func (s *Service) precheck(ctx context.Context, c Caller, res map[string]any, pr
 	if !passed.bases[base] {
 		id, _ := res["id"].(string)
 		d := Deposit{Type: typ, ID: id, PatientKey: base}
-		if s.depositCheck(context.WithValue(ctx, depositKey{}, d), base) != nil {
+		if s.depositCheck(context.WithValue(ctx, depositKey{}, d), nil, base) != nil {
 			return
 		}
 		if passed.bases == nil {
@@ -67,3 +67,25 @@ type prechecked struct {
 // (nil when nothing was prepared) did not see it pass before the
 // transaction.
 func (p *prepared) mustCheck(base string) bool { return p == nil || p.checked != base }
+
+// checkInTx runs the deposit check on d inside the write's transaction,
+// reading through it, once per patient key a transaction: a record's pass
+// is remembered until a Patient or Consent is written in it. The
+// compartment's own Patient passes on its own terms (DepositOf), so its
+// pass says nothing about the records and is not remembered.
+func (s *Service) checkInTx(ctx context.Context, tx store.Tx, d Deposit) error {
+	rec, _ := tx.(*recordingTx)
+	if rec != nil && rec.deposits[d.PatientKey] {
+		return nil
+	}
+	if err := s.depositCheck(context.WithValue(ctx, depositKey{}, d), tx, d.PatientKey); err != nil {
+		return err
+	}
+	if rec != nil && d.Type != "Patient" {
+		if rec.deposits == nil {
+			rec.deposits = map[string]bool{}
+		}
+		rec.deposits[d.PatientKey] = true
+	}
+	return nil
+}

@@ -3,6 +3,7 @@ package resource_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,37 +20,60 @@ import (
 // Bundle lands whole, and a deposit for a patient who never joined is
 // still refused.
 func TestConcurrentDeposits(t *testing.T) {
-	for _, be := range backends {
-		t.Run(be.Name, func(t *testing.T) {
-			p := platformtest.Open(t, be.Open(t))
-			citizen := registerCitizens(t, p, 1)[0]
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			const clients, bundles, size = 8, 3, 5
-			var wg sync.WaitGroup
-			for w := range clients {
-				wg.Go(func() {
-					for b := range bundles {
-						if _, err := p.Service.Bundle(ctx, providerClient(), observations(t, citizen, size), resource.ReturnMinimal); err != nil {
-							t.Errorf("client %d bundle %d: %v", w, b, err)
-							return
-						}
+	for _, kind := range []string{"transaction", "batch"} {
+		for _, be := range backends {
+			t.Run(kind+"/"+be.Name, func(t *testing.T) { concurrentDeposits(t, be, kind) })
+		}
+	}
+}
+
+// concurrentDeposits deposits Bundles of kind (a batch runs every entry's
+// deposit check inside its own transaction, reading through it) from 8
+// clients at once.
+func concurrentDeposits(t *testing.T, be platformtest.Backend, kind string) {
+	{
+		p := platformtest.Open(t, be.Open(t))
+		citizen := registerCitizens(t, p, 1)[0]
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		const clients, bundles, size = 8, 3, 5
+		var wg sync.WaitGroup
+		for w := range clients {
+			wg.Go(func() {
+				for n := range bundles {
+					b := observations(t, citizen, size)
+					b["type"] = kind
+					if _, err := p.Service.Bundle(ctx, providerClient(), b, resource.ReturnMinimal); err != nil {
+						t.Errorf("client %d bundle %d: %v", w, n, err)
+						return
 					}
-				})
-			}
-			wg.Wait()
-			res, err := p.Service.Search(ctx, resource.Caller{}, "Observation", map[string][]string{"patient": {citizen}, "_summary": {"count"}}, resource.SearchOptions{})
+				}
+			})
+		}
+		wg.Wait()
+		res, err := p.Service.Search(ctx, resource.Caller{}, "Observation", map[string][]string{"patient": {citizen}, "_summary": {"count"}}, resource.SearchOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := int64(clients * bundles * size); res.Total != want {
+			t.Errorf("%d Observations stored, want %d", res.Total, want)
+		}
+		refused := observations(t, "never-joined", size)
+		refused["type"] = kind
+		resp, err := p.Service.Bundle(ctx, providerClient(), refused, resource.ReturnMinimal)
+		if kind == "transaction" && !outcome.Is(err, outcome.Forbidden) {
+			t.Errorf("deposit for a patient who never joined: %v, want forbidden", err)
+		}
+		if kind == "batch" {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := int64(clients * bundles * size); res.Total != want {
-				t.Errorf("%d Observations stored, want %d", res.Total, want)
+			for i, e := range resp["entry"].([]any) {
+				if st := e.(map[string]any)["response"].(map[string]any)["status"]; !strings.HasPrefix(fmt.Sprint(st), "403") {
+					t.Errorf("batch entry %d for a patient who never joined: %v, want 403", i, st)
+				}
 			}
-			_, err = p.Service.Bundle(ctx, providerClient(), observations(t, "never-joined", size), resource.ReturnMinimal)
-			if !outcome.Is(err, outcome.Forbidden) {
-				t.Errorf("deposit for a patient who never joined: %v, want forbidden", err)
-			}
-		})
+		}
 	}
 }
 

@@ -58,6 +58,9 @@ func (s *Service) resolveReferences(ctx context.Context, c Caller, entries []*en
 		if err := rewrite(e.resource, resolve, e.path()+".resource"); err != nil {
 			return err
 		}
+		if len(local) > 0 {
+			rewriteURLs(e.resource, local)
+		}
 	}
 	return nil
 }

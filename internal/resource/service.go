@@ -124,8 +124,19 @@ func WithTxHook(fn TxHook, types ...string) Option {
 // DepositCheck refuses a write by a token (not the platform's own code or
 // the operator) into the compartment of patientKey, with the error to
 // answer: the citizen withdrew from the platform, or never joined it. The
-// write being judged is DepositOf(ctx).
-type DepositCheck func(ctx context.Context, patientKey string) error
+// write being judged is DepositOf(ctx). in, when not nil, is the write's
+// transaction, which the check reads through: a check run inside a
+// transaction that took another pooled connection could wait for ever
+// once every connection is held by such a transaction. nil: the check runs
+// before the transaction and reads as it likes.
+type DepositCheck func(ctx context.Context, in Records, patientKey string) error
+
+// Records is what a deposit check reads inside a transaction: a current
+// resource, and the current resources of a type under a patient key.
+type Records interface {
+	Read(ctx context.Context, typ, id string) (store.Version, error)
+	CurrentIn(ctx context.Context, typ, patientKey string) ([]store.Version, error)
+}
 
 // Deposit is a write a DepositCheck judges: the resource written and the
 // compartment (patient key) it lands in. A write of the compartment's own
@@ -206,6 +217,10 @@ type recordingTx struct {
 	// restrictions caches the restrictions of patients' Consents by
 	// patient key (restrictionsOf); a Consent written clears it.
 	restrictions map[string][]restriction
+	// deposits are the patient keys whose deposit check passed for a
+	// record in this transaction; a Patient or Consent written clears it
+	// (a withdrawal, a joining consent).
+	deposits map[string]bool
 }
 
 // Put records v and runs its type's hooks.
@@ -217,8 +232,10 @@ func (r *recordingTx) Put(ctx context.Context, v *store.Version, expect int64) e
 	case "Patient": // links change where compartments are filed
 		clear(r.keys)
 		clear(r.restrictions)
+		clear(r.deposits)
 	case "Consent":
 		clear(r.restrictions)
+		clear(r.deposits)
 	}
 	if _, ok := r.watch[v.Type]; ok {
 		r.written = append(r.written, *v)

@@ -288,8 +288,7 @@ func (s *Service) put(ctx context.Context, tx store.Tx, c Caller, res map[string
 		return store.Version{}, fmt.Errorf("compartment of %s/%s: %w", typ, id, err)
 	}
 	if base := store.BaseKey(key); base != "" && c.Grants != nil && s.depositCheck != nil && prep.mustCheck(base) {
-		d := Deposit{Type: typ, ID: id, PatientKey: base}
-		if err := s.depositCheck(context.WithValue(ctx, depositKey{}, d), base); err != nil {
+		if err := s.checkInTx(ctx, tx, Deposit{Type: typ, ID: id, PatientKey: base}); err != nil {
 			return store.Version{}, err
 		}
 	}

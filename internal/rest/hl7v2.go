@@ -5,7 +5,10 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
+	"strings"
 
+	"github.com/ehealthplus/ehealth/internal/deposit"
 	"github.com/ehealthplus/ehealth/internal/hl7v2"
 	"github.com/ehealthplus/ehealth/internal/outcome"
 	"github.com/ehealthplus/ehealth/internal/resource"
@@ -19,11 +22,14 @@ const HL7v2Path = "/hl7v2"
 var hl7v2Types = map[string]bool{"application/hl7-v2": true, "x-application/hl7-v2+er7": true, "text/plain": true}
 
 // hl7v2Message serves POST /hl7v2 (Config.HL7v2): the message is
-// converted to a transaction Bundle (package hl7v2) and deposited as the
-// caller — a lab's system client, held to its scopes, the joining consent
-// and what it deposited — in one transaction, audited like any write. The
-// answer is the HL7 ACK, 200 whatever it says (AA, or AE/AR with the
-// error's position): the HTTP status is about the transport.
+// converted to a transaction Bundle (package hl7v2) and, from a provider's
+// system client, deposited (Config.Deposit: the patient matched to the
+// registered citizen, the results keyed on their source identifiers in
+// the provider's namespace, Provenances of corrections) in one
+// transaction, audited like any write; from other callers it runs as it
+// is. The answer is the HL7 ACK, 200 whatever it says (AA, or AE/AR with
+// the error's position or the deposit's reasons): the HTTP status is about
+// the transport.
 func (a *API) hl7v2Message(w http.ResponseWriter, r *http.Request) {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if !hl7v2Types[mt] {
@@ -37,45 +43,54 @@ func (a *API) hl7v2Message(w http.ResponseWriter, r *http.Request) {
 	}
 	caller := a.caller(r)
 	in := hl7v2.Intake{Options: *a.cfg.HL7v2, Deposit: func(ctx context.Context, b map[string]any) error {
-		if err := a.linkPatients(ctx, b); err != nil {
-			return err
-		}
 		_, err := a.svc.Bundle(ctx, caller, b, resource.ReturnMinimal)
 		return err
 	}}
+	if a.cfg.Deposit != nil && deposit.IsSystemClient(caller) {
+		in.Options.LocalBase = deposit.Namespace(caller.Who.Org) + "hl7v2/"
+		in.Deposit = func(ctx context.Context, b map[string]any) error {
+			keyOnSourceIdentifiers(b, in.Options.LocalBase)
+			_, err := a.cfg.Deposit.Deposit(ctx, caller, b)
+			return err
+		}
+	}
 	ack := in.Handle(r.Context(), raw)
 	w.Header().Set("Content-Type", "application/hl7-v2")
 	w.WriteHeader(http.StatusOK)
 	w.Write(ack)
 }
 
-// linkPatients links each Patient a message brings (the lab's own record
-// of the patient, created unless the lab holds one already) to the
-// registered citizen it is about (Config.HL7v2Master: the identity
-// document, birth date and name must agree), so the results land in the
-// citizen's record in the deposit's transaction. A patient matching no
-// registered citizen is left as it is: the deposit is then refused for
-// want of the joining consent, with that reason in the ACK.
-func (a *API) linkPatients(ctx context.Context, b map[string]any) error {
-	if a.cfg.HL7v2Master == nil {
-		return nil
-	}
+// keyOnSourceIdentifiers makes a converted message a deposit: every
+// entry is POSTed (the deposit keys it), and an entry without an
+// identifier under base (the provider's namespace + "hl7v2/": identifiers
+// the sender defines locally are already there) gets one made of its
+// first identifier — an OID-named filler order number, or a patient known
+// only by the HKID — so re-sending the message updates what it deposited.
+func keyOnSourceIdentifiers(b map[string]any, base string) {
 	entries, _ := b["entry"].([]any)
 	for _, e := range entries {
 		m, _ := e.(map[string]any)
-		p, _ := m["resource"].(map[string]any)
-		if p["resourceType"] != "Patient" {
+		res, _ := m["resource"].(map[string]any)
+		typ, _ := res["resourceType"].(string)
+		if res == nil {
 			continue
 		}
-		master, ok, err := a.cfg.HL7v2Master(ctx, p)
-		if !ok {
-			if outcome.Is(err, outcome.Unprocessable) {
-				continue
+		m["request"] = map[string]any{"method": "POST", "url": typ}
+		ids, _ := res["identifier"].([]any)
+		var first map[string]any
+		for _, x := range ids {
+			id, _ := x.(map[string]any)
+			if sys, _ := id["system"].(string); strings.HasPrefix(sys, base) {
+				first = nil
+				break
 			}
-			return err
+			if first == nil {
+				first = id
+			}
 		}
-		links, _ := p["link"].([]any)
-		p["link"] = append(links, map[string]any{"other": map[string]any{"reference": "Patient/" + master}, "type": "refer"})
+		if first != nil {
+			sys, _ := first["system"].(string)
+			res["identifier"] = append(ids, map[string]any{"system": base + "id/" + url.PathEscape(sys), "value": first["value"]})
+		}
 	}
-	return nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/ehealthplus/ehealth/internal/bulkdata"
 	"github.com/ehealthplus/ehealth/internal/consent"
 	"github.com/ehealthplus/ehealth/internal/correction"
+	depositsvc "github.com/ehealthplus/ehealth/internal/deposit"
 	"github.com/ehealthplus/ehealth/internal/hl7v2"
 	"github.com/ehealthplus/ehealth/internal/ips"
 	"github.com/ehealthplus/ehealth/internal/notify"
@@ -56,7 +57,7 @@ func fullServer(t *testing.T, st store.Store, policy consent.Policy) *server {
 		t.Fatal(err)
 	}
 	api := rest.New(p.Service, rest.Config{Tokens: tokens, Access: p.AccessFor, Audit: auditor, Journal: j, Notified: st, Export: exports,
-		View: p.Roles.View, Emergency: p.InEmergency, HL7v2: &hl7v2.Options{}, HL7v2Master: p.Registry.MasterOf, Operations: rest.OperationSet{p.Terminology, p.Registry, p.ConsentOps, notify.NewChoices(p.Service), j, correction.New(p.Service, p.Registry), accreditation.New(p.Service, p.Profiles).Operations(), summaries}},
+		View: p.Roles.View, Emergency: p.InEmergency, HL7v2: &hl7v2.Options{}, Deposit: depositsvc.New(p.Service, p.Registry, depositsvc.WithChecker(p.Profiles)), Operations: rest.OperationSet{p.Terminology, p.Registry, p.ConsentOps, notify.NewChoices(p.Service), j, correction.New(p.Service, p.Registry), accreditation.New(p.Service, p.Profiles).Operations(), summaries}},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	hs := httptest.NewServer(api.Handler())
 	t.Cleanup(hs.Close)

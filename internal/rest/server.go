@@ -2,14 +2,14 @@ package rest
 
 import (
 	"context"
-	"github.com/ehealthplus/ehealth/internal/bulkdata"
-	"github.com/ehealthplus/ehealth/internal/hl7v2"
 	"log/slog"
 	"net/http"
 	"sync"
 	"sync/atomic"
 
 	"github.com/ehealthplus/ehealth/internal/auth/token"
+	"github.com/ehealthplus/ehealth/internal/bulkdata"
+	"github.com/ehealthplus/ehealth/internal/hl7v2"
 	"github.com/ehealthplus/ehealth/internal/resource"
 	"github.com/ehealthplus/ehealth/internal/store"
 )
@@ -51,11 +51,12 @@ type Config struct {
 	// HL7v2, when set, accepts lab results as HL7 v2 ORU^R01 at POST
 	// /hl7v2 (hl7v2.go), converted with these options.
 	HL7v2 *hl7v2.Options
-	// HL7v2Master, when set, finds the registered citizen an HL7 v2
-	// message's patient is about (registry.Registry.MasterOf), so the lab's
-	// record of them is linked and the results land in the citizen's
-	// record.
-	HL7v2Master func(ctx context.Context, patient map[string]any) (masterID string, ok bool, err error)
+	// Deposit, when set, takes the batch and transaction Bundles of
+	// providers' system clients (a token for an organisation, without a
+	// user: deposit.IsSystemClient) and their HL7 v2 messages into the
+	// citizens' records (deposit.Service); other callers' Bundles go to
+	// the resource service as they are.
+	Deposit Depositor
 	// Version is the software version stated in the CapabilityStatement.
 	Version string
 	// Operations runs the operations beyond the core interactions (nil: none).
@@ -71,6 +72,12 @@ type Config struct {
 	// Export, when set, offers FHIR Bulk Data export (export.go): $export at
 	// system, Patient and Group level, its status and files.
 	Export *bulkdata.Jobs
+}
+
+// Depositor runs a provider's deposit Bundle as the caller and answers
+// the response Bundle (deposit.Service).
+type Depositor interface {
+	Deposit(ctx context.Context, c resource.Caller, bundle map[string]any) (map[string]any, error)
 }
 
 // DefaultMaxBodyBytes is the default request size limit.

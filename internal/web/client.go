@@ -43,6 +43,7 @@ type client struct {
 	issuer   string       // scheme://host of the authorization server
 	tokenURL string       // issuer + oauth.PathToken: the assertions' audience
 	fhirBase string
+	purpose  string // a v3 PurposeOfUse asked for at authorize ("" none)
 	now      func() time.Time
 }
 
@@ -121,6 +122,9 @@ func (c *client) authorizeURL(state, verifier string) string {
 	q := url.Values{"response_type": {"code"}, "client_id": {c.id}, "redirect_uri": {c.redirect},
 		"scope": {c.scope}, "state": {state}, "aud": {c.fhirBase},
 		"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"}}
+	if c.purpose != "" {
+		q.Set("purpose_of_use", c.purpose)
+	}
 	return oauth.PathAuthorize + "?" + q.Encode()
 }
 
