@@ -221,7 +221,7 @@ func DepositBundle(patient, org string, at time.Time) ([]byte, error) {
 	enc := uuidURN()
 	subject := map[string]any{"reference": "Patient/" + patient}
 	when := at.UTC().Format(time.RFC3339)
-	entries := []any{entry(enc, map[string]any{
+	entries := []any{entry(enc, org, map[string]any{
 		"resourceType": "Encounter", "status": "finished",
 		"class":           map[string]any{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB", "display": "ambulatory"},
 		"subject":         subject,
@@ -238,7 +238,7 @@ func DepositBundle(patient, org string, at time.Time) ([]byte, error) {
 		{"29463-7", "Body weight", "kg", 64.5},
 	}
 	for _, v := range vitals {
-		entries = append(entries, entry(uuidURN(), map[string]any{
+		entries = append(entries, entry(uuidURN(), org, map[string]any{
 			"resourceType": "Observation", "status": "final",
 			"category": []any{map[string]any{"coding": []any{map[string]any{
 				"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "vital-signs"}}}},
@@ -258,7 +258,7 @@ func DepositBundle(patient, org string, at time.Time) ([]byte, error) {
 func CareBundle(patients []string, org string, at time.Time) ([]byte, error) {
 	var entries []any
 	for _, p := range patients {
-		entries = append(entries, entry(uuidURN(), map[string]any{
+		entries = append(entries, entry(uuidURN(), org, map[string]any{
 			"resourceType": "Encounter", "status": "in-progress",
 			"class":           map[string]any{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB", "display": "ambulatory"},
 			"subject":         map[string]any{"reference": "Patient/" + p},
@@ -269,7 +269,13 @@ func CareBundle(patients []string, org string, at time.Time) ([]byte, error) {
 	return json.Marshal(map[string]any{"resourceType": "Bundle", "type": "transaction", "entry": entries})
 }
 
-func entry(fullURL string, res map[string]any) map[string]any {
+// entry is a POST of res at fullURL, res carrying its source-system
+// identifier (the deposit keys a provider's records on it): the
+// provider's namespace, source system "bench", the fullUrl's UUID.
+func entry(fullURL, org string, res map[string]any) map[string]any {
+	res["identifier"] = []any{map[string]any{
+		"system": "https://ehealth.hk/fhir/source/" + strings.TrimPrefix(org, "Organization/") + "/bench",
+		"value":  strings.TrimPrefix(fullURL, "urn:uuid:")}}
 	return map[string]any{"fullUrl": fullURL, "resource": res,
 		"request": map[string]any{"method": "POST", "url": res["resourceType"]}}
 }
