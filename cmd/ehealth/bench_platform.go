@@ -181,13 +181,6 @@ func loadTerritory(ctx context.Context, p *platform.Platform, cfg demo.Config, m
 		return l, nil
 	}
 	l := bench.TerritoryLoad{Resources: n, Seconds: time.Since(start).Seconds()}
-	// Planner statistics first, as after any bulk load (and a PostgreSQL
-	// size that includes them).
-	if a, ok := p.Store.(interface{ Analyze(context.Context) error }); ok {
-		if err := a.Analyze(ctx); err != nil {
-			return l, err
-		}
-	}
 	if l.Database, err = measure(ctx); err != nil {
 		return l, err
 	}
