@@ -31,9 +31,14 @@ import (
 const defaultSample = "../shared/testdata/synthea/smart-sample"
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "search" {
-		fmt.Fprintln(stderr, "usage: ehealth bench search [flags]")
-		return fmt.Errorf("bench: the only benchmark is \"search\"")
+	switch {
+	case len(args) > 0 && args[0] == "platform":
+		return runBenchPlatform(ctx, args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "platform-clients":
+		return runBenchClients(ctx, os.Stdin, stdout)
+	case len(args) == 0 || args[0] != "search":
+		fmt.Fprintln(stderr, "usage: ehealth bench search|platform [flags]")
+		return fmt.Errorf("bench: the benchmarks are \"search\" and \"platform\"")
 	}
 	fs := flag.NewFlagSet("bench search", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/ehealthplus/ehealth/internal/bench"
+	"github.com/ehealthplus/ehealth/internal/demo"
 )
 
 // TestBenchSearch runs the search harness at tiny scale: one load of a few
@@ -68,5 +71,67 @@ func TestBenchSearch(t *testing.T) {
 	full, hidden := rep.Runs[0].Queries[1].AvgMatches, rep.Runs[1].Queries[1].AvgMatches
 	if hidden >= full {
 		t.Errorf("_summary=count under the predicate = %.0f, want fewer than the %.0f with full access", hidden, full)
+	}
+}
+
+// TestBenchPlatform runs the platform benchmark at tiny scale on each
+// backend: a territory of 20 citizens, the workload for a second, and
+// checks that the report holds every figure (not how large they are).
+func TestBenchPlatform(t *testing.T) {
+	for _, be := range adminDatabases {
+		t.Run(be.name, func(t *testing.T) { testBenchPlatform(t, be.url(t)) })
+	}
+}
+
+func testBenchPlatform(t *testing.T, db string) {
+	f := platformFlags{db: db, territory: demo.Config{Citizens: 20, Seed: 1}, clients: 4,
+		duration: time.Second, writeDuration: 500 * time.Millisecond, rawLimit: 2000, log: io.Discard}
+	rep, err := benchPlatform(t.Context(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := rep.Load
+	if l.Skipped || l.Resources < 20*20 || l.ResourcesPerSec <= 0 {
+		t.Errorf("load = %+v, want the territory loaded now", l)
+	}
+	if d := l.Database; d.Resources < l.Resources || d.IndexRowsPerResource < 1 || d.BytesPerResource < 100 {
+		t.Errorf("database after the load = %+v, want every resource, index rows and bytes", d)
+	}
+	for name, raw := range map[string]bench.RawStats{"load": l.Raw, "deposits": rep.Deposits.Raw} {
+		if raw.Resources == 0 || raw.IndexRows < raw.Resources || raw.ResourcesPerSec <= 0 {
+			t.Errorf("raw ceiling of the %s = %+v, want resources with their index rows", name, raw)
+		}
+	}
+	if l.RatioToRaw <= 0 || rep.Deposits.RatioToRaw <= 0 {
+		t.Errorf("ratios to the raw ceiling: load %.2f, deposits %.2f; want both", l.RatioToRaw, rep.Deposits.RatioToRaw)
+	}
+	if s := rep.Setup; s.SharedPatients == 0 || s.HiddenPatients == 0 || s.Reads == 0 || s.Patients == 0 {
+		t.Errorf("setup = %+v, want patients shared and not, reads and queried patients", s)
+	}
+	if len(rep.Mix.Ops) != len(bench.MixOps) {
+		t.Fatalf("mix has %d operations, want %d", len(rep.Mix.Ops), len(bench.MixOps))
+	}
+	for _, o := range append(rep.Mix.Ops, rep.Deposits.Ops...) {
+		if o.Count == 0 || o.Errors != 0 {
+			t.Errorf("%s: %d answers, %d wrong (%s); want answers, all as expected", o.Name, o.Count, o.Errors, o.FirstError)
+		}
+		if o.P50 > o.P95 || o.P95 > o.P99 || o.P99 > o.Max {
+			t.Errorf("%s: percentiles out of order: %+v", o.Name, o)
+		}
+	}
+	if rep.Deposits.ResourcesPerSec <= 0 || rep.Mix.ServerCPUSeconds <= 0 || rep.PeakRSSBytes <= 0 {
+		t.Errorf("deposits %.0f resources/s, server CPU %.2f s, peak RSS %d; want all", rep.Deposits.ResourcesPerSec, rep.Mix.ServerCPUSeconds, rep.PeakRSSBytes)
+	}
+
+	// A second run finds the territory loaded and repeats its figures.
+	again, err := benchPlatform(t.Context(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Load.Skipped || again.Load.Resources != l.Resources || again.Load.Database != l.Database {
+		t.Errorf("second load = %+v, want the first's figures, skipped", again.Load)
+	}
+	if again.Database.Resources <= l.Database.Resources {
+		t.Errorf("database now %d resources, want more than the %d loaded (the first run's deposits)", again.Database.Resources, l.Database.Resources)
 	}
 }

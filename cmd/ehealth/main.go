@@ -30,7 +30,7 @@ func commands() []command {
 		{"import", "load FHIR Bundles and NDJSON files into the database", runImport},
 		{"export", "write the data as FHIR Bulk Data NDJSON files (progress shown)", runExport},
 		{"fhirpath", "evaluate a FHIRPath expression against a resource", runFHIRPath},
-		{"bench", "measure search performance (bench search)", runBench},
+		{"bench", "measure performance: bench search (the search mix), bench platform (a demo territory under the fixed workload over HTTP)", runBench},
 		{"terminology", "load code systems, value sets and concept maps (FHIR JSON or CSV)", runTerminology},
 		{"demo", "write a synthetic Hong Kong territory as FHIR NDJSON (demo generate)", runDemo},
 		{"audit", "verify the audit journal (audit verify), make its checkpoint key (audit keygen)", runAudit},

@@ -119,7 +119,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		rep.AnalyzeSeconds = time.Since(start).Seconds()
 		logf("analyze: %.1f s", rep.AnalyzeSeconds)
 	}
-	if rep.Params, err = pick(ctx, cfg.DB); err != nil {
+	if rep.Params, err = pick(ctx, cfg.DB, ""); err != nil {
 		return rep, err
 	}
 	logf("params: %d patients (%d visible under the predicate), observation code %s, condition code %s",

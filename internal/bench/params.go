@@ -22,23 +22,23 @@ type Params struct {
 // maxQueried bounds the patients the clients cycle through.
 const maxQueried = 50
 
-// pick chooses parameters from the store's tables. Patients queried are
-// drawn from the visible half (see halve), so every query has results in
-// both runs.
-func pick(ctx context.Context, db *sql.DB) (Params, error) {
+// pick chooses parameters from the store's tables, from the resources
+// writer wrote ("": all). Patients queried are drawn from the visible half
+// (see halve), so every query has results in both runs.
+func pick(ctx context.Context, db *sql.DB, writer string) (Params, error) {
 	var p Params
 	var err error
 	var sys, code string
-	if sys, code, p.ObsCodeCount, err = commonCode(ctx, db, "Observation"); err != nil {
+	if sys, code, p.ObsCodeCount, err = commonCode(ctx, db, "Observation", writer); err != nil {
 		return p, err
 	}
 	p.ObsCode = sys + "|" + code
 	var csys, ccode string
-	if csys, ccode, p.CondCodeCount, err = commonCode(ctx, db, "Condition"); err != nil {
+	if csys, ccode, p.CondCodeCount, err = commonCode(ctx, db, "Condition", writer); err != nil {
 		return p, err
 	}
 	p.CondCode = csys + "|" + ccode
-	all, err := column(ctx, db, "SELECT id FROM resource_current WHERE type = 'Patient' ORDER BY id")
+	all, err := column(ctx, db, "SELECT id FROM resource_current WHERE type = 'Patient'"+byWriter("", writer)+" ORDER BY id")
 	if err != nil {
 		return p, err
 	}
@@ -98,11 +98,16 @@ func halve(all, withCode []string) (visible, queried []string) {
 	return visible, queried
 }
 
-// commonCode is the most frequent code of typ's code parameter.
-func commonCode(ctx context.Context, db *sql.DB, typ string) (system, code string, n int64, err error) {
+// commonCode is the most frequent code of typ's code parameter among the
+// resources writer wrote ("": all).
+func commonCode(ctx context.Context, db *sql.DB, typ, writer string) (system, code string, n int64, err error) {
+	cond := ""
+	if writer != "" {
+		cond = " AND rid IN (SELECT rid FROM resource_current WHERE type = " + quote(typ) + byWriter("", writer) + ")"
+	}
 	q := fmt.Sprintf(`SELECT system, code, count(*) AS n FROM idx_token
-		WHERE res_type = %s AND param = 'code' AND code <> ''
-		GROUP BY system, code ORDER BY n DESC, code LIMIT 1`, quote(typ))
+		WHERE res_type = %s AND param = 'code' AND code <> ''%s
+		GROUP BY system, code ORDER BY n DESC, code LIMIT 1`, quote(typ), cond)
 	if err := db.QueryRowContext(ctx, q).Scan(&system, &code, &n); err != nil {
 		return "", "", 0, fmt.Errorf("bench: most common %s code: %w", typ, err)
 	}
@@ -138,4 +143,16 @@ func quote(s string) string {
 		out = append(out, s[i])
 	}
 	return string(append(out, '\''))
+}
+
+// byWriter is the condition " AND [alias.]writer = writer", or "" for
+// any writer.
+func byWriter(alias, writer string) string {
+	if writer == "" {
+		return ""
+	}
+	if alias != "" {
+		alias += "."
+	}
+	return " AND " + alias + "writer = " + quote(writer)
 }
