@@ -1,19 +1,11 @@
 package main
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"context"
-	"crypto/sha512"
-	"encoding/base64"
-	"errors"
-	"fmt"
-	"io"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
+
+	"github.com/ehealthplus/ehealth/internal/web/webtest"
 )
 
 // The SMART client the browser test runs: fhirclient from npm at a pinned
@@ -46,99 +38,5 @@ func chromiumPath(t *testing.T) string {
 // npm is not installed.
 func fhirClientBundle(ctx context.Context, t *testing.T) []byte {
 	t.Helper()
-	npm, err := exec.LookPath("npm")
-	if err != nil {
-		t.Skip("no npm on PATH: the SMART browser test takes fhirclient from npm (apt-get install npm)")
-	}
-	tarball := filepath.Join(t.TempDir(), "fhirclient.tgz")
-	if dir, err := os.UserCacheDir(); err == nil {
-		tarball = filepath.Join(dir, "ehealth", "npm", "fhirclient-"+fhirClientVersion+".tgz")
-	}
-	body, err := os.ReadFile(tarball)
-	if err != nil || checkIntegrity(body) != nil {
-		if body, err = npmPack(ctx, npm, "fhirclient@"+fhirClientVersion); err != nil {
-			t.Fatal(err)
-		}
-		if err := checkIntegrity(body); err != nil {
-			t.Fatal(err)
-		}
-		if err := writeCache(tarball, body); err != nil {
-			t.Logf("fhirclient not cached: %v", err)
-		}
-	}
-	js, err := fileInTarball(body, fhirClientBrowserBuild)
-	if err != nil {
-		t.Fatalf("fhirclient %s: %v", fhirClientVersion, err)
-	}
-	return js
-}
-
-// npmPack downloads a package's tarball with `npm pack` (no scripts run)
-// and returns it.
-func npmPack(ctx context.Context, npm, spec string) ([]byte, error) {
-	dir, err := os.MkdirTemp("", "ehealth-npm-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	cmd := exec.CommandContext(ctx, npm, "pack", spec, "--ignore-scripts", "--silent", "--pack-destination", dir)
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("npm pack %s: %w: %s", spec, err, out)
-	}
-	files, err := filepath.Glob(filepath.Join(dir, "*.tgz"))
-	if err != nil || len(files) != 1 {
-		return nil, fmt.Errorf("npm pack %s: want one tarball in %s, found %v", spec, dir, files)
-	}
-	return os.ReadFile(files[0])
-}
-
-// checkIntegrity compares a tarball with the pinned npm integrity.
-func checkIntegrity(body []byte) error {
-	sum := sha512.Sum512(body)
-	if got := "sha512-" + base64.StdEncoding.EncodeToString(sum[:]); got != fhirClientIntegrity {
-		return fmt.Errorf("fhirclient %s: tarball integrity %s, want %s", fhirClientVersion, got, fhirClientIntegrity)
-	}
-	return nil
-}
-
-// writeCache stores body at path, whole or not at all.
-func writeCache(path string, body []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".fhirclient-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(body); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
-// fileInTarball returns the file at name in a gzipped tarball.
-func fileInTarball(tgz []byte, name string) ([]byte, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(tgz))
-	if err != nil {
-		return nil, err
-	}
-	tr := tar.NewReader(zr)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("no %s in the tarball", name)
-		}
-		if err != nil {
-			return nil, err
-		}
-		if h.Name == name {
-			return io.ReadAll(tr)
-		}
-	}
+	return webtest.NPMFile(ctx, t, webtest.NPMPackage{Name: "fhirclient", Version: fhirClientVersion, Integrity: fhirClientIntegrity}, fhirClientBrowserBuild)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -35,8 +36,17 @@ type webServer struct {
 	operator string // an operator token
 }
 
-// startWebServer starts the server for the test.
+// startWebServer starts the server for the test, at http://127.0.0.1:PORT.
 func startWebServer(ctx context.Context, t *testing.T) *webServer {
+	t.Helper()
+	return startWebServerAt(ctx, t, "")
+}
+
+// startWebServerAt starts the server for the test with host in its origin
+// ("": the listener's IP address); "localhost" gives an origin whose
+// relying-party id allows passkeys (browsers treat http://localhost as
+// secure).
+func startWebServerAt(ctx context.Context, t *testing.T, host string) *webServer {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	p, err := openPlatform(ctx, "sqlite:"+filepath.Join(t.TempDir(), "web.db"), log)
@@ -46,6 +56,13 @@ func startWebServer(ctx context.Context, t *testing.T) *webServer {
 	t.Cleanup(func() { closer{p}.Close() })
 	srv := httptest.NewUnstartedServer(nil)
 	s := &webServer{t: t, p: p, origin: "http://" + srv.Listener.Addr().String()}
+	if host != "" {
+		_, port, err := net.SplitHostPort(srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.origin = "http://" + net.JoinHostPort(host, port)
+	}
 	s.stack, err = newStack(p, stackConfig{BaseURL: s.origin + "/fhir", LoginURL: "/login", Login: login.Config{Demo: true, IPRate: -1}}, log)
 	if err != nil {
 		t.Fatal(err)

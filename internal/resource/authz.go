@@ -241,6 +241,15 @@ func (s *Service) mayWrite(ctx context.Context, c Caller, p permit, res map[stri
 	}
 	typ, _ := res["resourceType"].(string)
 	key := patientKey(res)
+	if typ == "Binary" {
+		// A Binary belongs to the record its securityContext names, where
+		// the write files it (compartment.go).
+		sc, _ := res["securityContext"].(map[string]any)
+		ref, _ := sc["reference"].(string)
+		if t, id, ok := referenceTarget(ref); ok && t == "Patient" {
+			key = id
+		}
+	}
 	if p.patient != "" && key != p.patient {
 		return outcome.New(outcome.Forbidden, "this token writes only in the record of Patient/%s", p.patient)
 	}

@@ -57,6 +57,7 @@ func Mount(ctx context.Context, site *web.Site) error {
 	a.Handle("GET /folder/{id}", download)
 	a.Handle("GET /summary", summary)
 	a.Handle("GET /summary.json", summaryJSON)
+	a.Handle("GET /summary.pdf", summaryPDF)
 	return nil
 }
 

@@ -34,31 +34,47 @@ type Axe struct{ source string }
 // from the user cache directory; it skips the test where npm is absent.
 func LoadAxe(ctx context.Context, t testing.TB) *Axe {
 	t.Helper()
+	js := NPMFile(ctx, t, NPMPackage{Name: "axe-core", Version: AxeVersion, Integrity: axeIntegrity}, axeFile)
+	return &Axe{source: string(js)}
+}
+
+// NPMPackage is an npm package at a pinned version, with the integrity npm
+// publishes for its tarball (`npm view NAME@VERSION dist.integrity`).
+type NPMPackage struct{ Name, Version, Integrity string }
+
+// NPMFile returns the file at name (e.g. "package/axe.min.js") in pkg's
+// tarball: packed with `npm pack` (no scripts run) the first time, checked
+// against the pinned integrity, kept in the user cache directory and read
+// from there after. Nothing of it is committed. It skips the test where npm
+// is absent.
+func NPMFile(ctx context.Context, t testing.TB, pkg NPMPackage, name string) []byte {
+	t.Helper()
 	npm, err := exec.LookPath("npm")
 	if err != nil {
-		t.Skip("no npm on PATH: the accessibility checks take axe-core from npm (apt-get install npm)")
+		t.Skipf("no npm on PATH: this test takes %s from npm (apt-get install npm)", pkg.Name)
 	}
-	tarball := filepath.Join(t.TempDir(), "axe-core.tgz")
+	spec := pkg.Name + "@" + pkg.Version
+	tarball := filepath.Join(t.TempDir(), pkg.Name+".tgz")
 	if dir, err := os.UserCacheDir(); err == nil {
-		tarball = filepath.Join(dir, "ehealth", "npm", "axe-core-"+AxeVersion+".tgz")
+		tarball = filepath.Join(dir, "ehealth", "npm", pkg.Name+"-"+pkg.Version+".tgz")
 	}
 	body, err := os.ReadFile(tarball)
-	if err != nil || checkIntegrity(body) != nil {
-		if body, err = npmPack(ctx, npm, "axe-core@"+AxeVersion); err != nil {
+	if err != nil || checkIntegrity(pkg, body) != nil {
+		if body, err = npmPack(ctx, npm, spec); err != nil {
 			t.Fatal(err)
 		}
-		if err := checkIntegrity(body); err != nil {
+		if err := checkIntegrity(pkg, body); err != nil {
 			t.Fatal(err)
 		}
 		if err := writeCache(tarball, body); err != nil {
-			t.Logf("axe-core not cached: %v", err)
+			t.Logf("%s not cached: %v", spec, err)
 		}
 	}
-	js, err := fileInTarball(body, axeFile)
+	f, err := fileInTarball(body, name)
 	if err != nil {
-		t.Fatalf("axe-core %s: %v", AxeVersion, err)
+		t.Fatalf("%s: %v", spec, err)
 	}
-	return &Axe{source: string(js)}
+	return f
 }
 
 // Run checks the page in b against WCAG 2.1 A and AA and returns the
@@ -108,10 +124,11 @@ func npmPack(ctx context.Context, npm, spec string) ([]byte, error) {
 	return os.ReadFile(files[0])
 }
 
-func checkIntegrity(body []byte) error {
+// checkIntegrity compares a tarball with pkg's pinned integrity.
+func checkIntegrity(pkg NPMPackage, body []byte) error {
 	sum := sha512.Sum512(body)
-	if got := "sha512-" + base64.StdEncoding.EncodeToString(sum[:]); got != axeIntegrity {
-		return fmt.Errorf("axe-core %s: tarball integrity %s, want %s", AxeVersion, got, axeIntegrity)
+	if got := "sha512-" + base64.StdEncoding.EncodeToString(sum[:]); got != pkg.Integrity {
+		return fmt.Errorf("%s %s: tarball integrity %s, want %s", pkg.Name, pkg.Version, got, pkg.Integrity)
 	}
 	return nil
 }
