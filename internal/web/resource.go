@@ -135,3 +135,30 @@ func Display(cc any) string {
 	}
 	return Str(cc, "coding", 0, "code")
 }
+
+// ValueText is an observation's value in words ("7.1 mmol/L", "128/82
+// mmHg"): a quantity, a string, a coded value, or its components'
+// quantities joined by "/".
+func ValueText(r Resource) string {
+	if q := Get(r, "valueQuantity"); q != nil {
+		return strings.TrimSpace(Str(q, "value") + " " + Str(q, "unit"))
+	}
+	if s := Str(r, "valueString"); s != "" {
+		return s
+	}
+	if cc := Get(r, "valueCodeableConcept"); cc != nil {
+		return Display(cc)
+	}
+	var parts []string
+	unit := ""
+	for _, comp := range List(r, "component") {
+		if v := Str(comp, "valueQuantity", "value"); v != "" {
+			parts = append(parts, v)
+			unit = Str(comp, "valueQuantity", "unit")
+		}
+	}
+	if len(parts) > 0 {
+		return strings.TrimSpace(strings.Join(parts, "/") + " " + unit)
+	}
+	return ""
+}

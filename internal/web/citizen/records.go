@@ -133,34 +133,8 @@ func itemOf(r web.Resource) item {
 			}
 		}
 	}
-	it.Value = valueOf(r)
+	it.Value = web.ValueText(r)
 	return it
-}
-
-// valueOf is an observation's value in words ("7.1 mmol/L", "128/82
-// mmHg").
-func valueOf(r web.Resource) string {
-	if q := web.Get(r, "valueQuantity"); q != nil {
-		return strings.TrimSpace(web.Str(q, "value") + " " + web.Str(q, "unit"))
-	}
-	if s := web.Str(r, "valueString"); s != "" {
-		return s
-	}
-	if cc := web.Get(r, "valueCodeableConcept"); cc != nil {
-		return web.Display(cc)
-	}
-	var parts []string
-	unit := ""
-	for _, comp := range web.List(r, "component") {
-		if v := web.Str(comp, "valueQuantity", "value"); v != "" {
-			parts = append(parts, v)
-			unit = web.Str(comp, "valueQuantity", "unit")
-		}
-	}
-	if len(parts) > 0 {
-		return strings.TrimSpace(strings.Join(parts, "/") + " " + unit)
-	}
-	return ""
 }
 
 // collect searches each of k's types in the patient's record and returns
