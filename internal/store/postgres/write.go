@@ -89,7 +89,16 @@ func (t *tx) Put(ctx context.Context, v *store.Version, expect int64) error {
 		return err
 	}
 	query, args := putArgs(v, expect)
-	err := t.tx.QueryRow(ctx, query, args...).Scan(&v.Seq)
+	// The put is a fixed statement whose plan does not depend on its
+	// values, so it runs under a generic plan, planned once per
+	// connection: the session plans every statement for its values (Open),
+	// which for this statement costs as much as running it. The three
+	// statements go in one round trip; RESET restores the session's mode.
+	b := &pgx.Batch{}
+	b.Queue("SET LOCAL plan_cache_mode = force_generic_plan")
+	b.Queue(query, args...).QueryRow(func(row pgx.Row) error { return row.Scan(&v.Seq) })
+	b.Queue("RESET plan_cache_mode")
+	err := t.tx.SendBatch(ctx, b).Close()
 	if errors.Is(err, pgx.ErrNoRows) {
 		return putcheck.Conflict(v, expect)
 	}

@@ -162,9 +162,20 @@ func (b *builder) leafRows(c search.Clause, sc scope, access bool) (string, erro
 }
 
 // values are the conditions that a row of alias x matches each of c's values.
+// Plain token values (code, system|code) go as one list condition, so many
+// values (identifier=a,b,…: a deposit's lookup of its source identifiers)
+// are index probes, not a scan of the parameter's rows testing each.
 func (b *builder) values(c search.Clause, t search.ParamType, x string) ([]string, error) {
+	vals := c.Values
 	var conds []string
-	for _, v := range c.Values {
+	if t == search.Token && (c.Modifier == search.ModNone || c.Modifier == search.ModNot) && len(vals) > 1 {
+		var listed []search.Coding
+		vals, listed = plainTokens(vals)
+		if len(listed) > 0 {
+			conds = append(conds, b.expanded(listed, x))
+		}
+	}
+	for _, v := range vals {
 		cond, err := b.value(c, t, c.Modifier, v, x)
 		if err != nil {
 			return nil, err
@@ -172,6 +183,22 @@ func (b *builder) values(c search.Clause, t search.ParamType, x string) ([]strin
 		conds = append(conds, cond)
 	}
 	return conds, nil
+}
+
+// plainTokens splits token values into those matched as one list of codings
+// (a code in any system, or system|code) and the rest (|code, system|).
+func plainTokens(vals []search.Value) (rest []search.Value, listed []search.Coding) {
+	for _, v := range vals {
+		switch tv := v.Token; {
+		case tv.Code != "" && !tv.HasSystem:
+			listed = append(listed, search.Coding{Code: tv.Code})
+		case tv.Code != "" && tv.System != "":
+			listed = append(listed, search.Coding{System: tv.System, Code: tv.Code})
+		default:
+			rest = append(rest, v)
+		}
+	}
+	return rest, listed
 }
 
 // value is the condition that one row of alias x matches v.
