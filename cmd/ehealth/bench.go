@@ -21,6 +21,7 @@ import (
 	"github.com/ehealthplus/ehealth/internal/auth/token"
 	"github.com/ehealthplus/ehealth/internal/bench"
 	"github.com/ehealthplus/ehealth/internal/bulkload"
+	"github.com/ehealthplus/ehealth/internal/platform"
 	"github.com/ehealthplus/ehealth/internal/resource"
 	"github.com/ehealthplus/ehealth/internal/rest"
 	"github.com/ehealthplus/ehealth/internal/store"
@@ -51,13 +52,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	workers := fs.Int("workers", 0, "files loaded at once (default: 1 on SQLite, 4 on PostgreSQL)")
 	rounds := fs.Int("rounds", 6, "the runs take turns in this many rounds, so changes in the machine's other load fall on all alike")
 	noHTTP := fs.Bool("no-http", false, "skip the workload run over HTTP")
+	broad := fs.Int("broad-searches", 0, "as serve's --broad-searches: broad searches run at once (0: one fewer than the processors)")
 	queries := fs.String("queries", "", "run only the mix's queries whose names contain one of these comma-separated words (e.g. \"patient+code\")")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
 	rep, err := benchSearch(ctx, benchFlags{db: *db, resources: *resources, duration: *duration,
 		clients: *clients, rounds: *rounds, sample: *sample, workers: *workers, http: !*noHTTP, log: stderr,
-		queries: splitList(*queries)})
+		queries: splitList(*queries), broad: *broad})
 	if err != nil {
 		return err
 	}
@@ -83,12 +85,13 @@ type benchFlags struct {
 	rounds           int
 	http             bool
 	queries          []string
+	broad            int
 	log              io.Writer
 }
 
 // benchSearch wires the harness to a platform on the database.
 func benchSearch(ctx context.Context, f benchFlags) (bench.Report, error) {
-	p, err := openPlatform(ctx, f.db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	p, err := openPlatform(ctx, f.db, slog.New(slog.NewTextHandler(io.Discard, nil)), platform.WithBroadSearches(f.broad))
 	if err != nil {
 		return bench.Report{}, err
 	}

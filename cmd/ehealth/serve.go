@@ -69,6 +69,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	demoMode := fs.Bool("demo", false, "demo mode: load a synthetic Hong Kong territory into an empty database (once), show one-time codes and notices instead of sending them, and print demo logins (never in production)")
 	demoCitizens := fs.Int("demo-citizens", 1000, "with --demo: how many citizens the territory has")
 	demoSeed := fs.Int64("demo-seed", 1, "with --demo: the territory's seed")
+	broadSearches := fs.Int("broad-searches", 0, "how many broad searches (not confined to one patient, not a lookup by id, identifier or url) run at once, so patient-scoped reads always find a processor (0: one fewer than the processors, at least one)")
 	allowExplain := fs.Bool("allow-explain", false, "answer _explain=true on searches with the SQL and its plan (an operator's diagnostic; off in production)")
 	var lc login.Config
 	var up login.Upstream
@@ -96,7 +97,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *demoMode {
 		lc.Demo, nf.demo = true, true
 	}
-	popts := []platform.Option{platform.WithPolicy(pol)}
+	popts := []platform.Option{platform.WithPolicy(pol), platform.WithBroadSearches(*broadSearches)}
 	if *roleViews != "" {
 		views, err := resource.LoadViews(*roleViews)
 		if err != nil {

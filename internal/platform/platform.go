@@ -63,7 +63,12 @@ type Option func(*options)
 type options struct {
 	policy consent.Policy
 	views  *resource.Views
+	broad  int
 }
+
+// WithBroadSearches sets how many broad searches run at once
+// (resource.WithBroadSearches; 0: the default).
+func WithBroadSearches(n int) Option { return func(o *options) { o.broad = n } }
 
 // WithViews sets the role-based views (resource.DefaultViews otherwise).
 func WithViews(v *resource.Views) Option { return func(o *options) { o.views = v } }
@@ -117,7 +122,8 @@ func Open(ctx context.Context, st store.Store, log *slog.Logger, opts ...Option)
 		}, "Communication"),
 		resource.WithIndexer(indexer),
 		resource.WithSearch(registry, link.Codes()),
-		resource.WithTxHook(policy.Hook, consent.Types...))
+		resource.WithTxHook(policy.Hook, consent.Types...),
+		resource.WithBroadSearches(o.broad))
 	if err := params.Start(ctx, svc); err != nil {
 		params.Close()
 		return nil, err

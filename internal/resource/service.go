@@ -71,6 +71,9 @@ type Service struct {
 	// writer waited for a processor between its statements, and every
 	// client waited for the writer.
 	preparing chan struct{}
+	// broad is the lane of the searches that may read a large share of
+	// the database (lane.go).
+	broad chan struct{}
 }
 
 // Indexer computes the search index rows of a resource version.
@@ -168,7 +171,7 @@ type Option func(*Service)
 func New(st store.Store, v Validator, opts ...Option) *Service {
 	s := &Service{store: st, validator: v, now: time.Now, newID: uuid.NewString, observers: map[string][]Observer{},
 		txHooks: map[string][]TxHook{}, restricted: labelSet(DefaultRestrictedLabels),
-		preparing: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1))}
+		preparing: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1)), broad: make(chan struct{}, defaultBroadSearches())}
 	for _, o := range opts {
 		o(s)
 	}
