@@ -23,7 +23,7 @@ func TestBroadSearch(t *testing.T) {
 		{"Patient", "identifier=a&name=chan", "", true}, // a name: not a lookup
 		{"Patient", "_id=p1", "", false},
 		{"StructureDefinition", "url=http://example.org/sd", "", false},
-		{"Observation", "subject.identifier=x", "", true},  // a chain
+		{"Observation", "subject.identifier=x", "", true}, // a chain
 		{"Patient", "_has:Observation:patient:code=x", "", true},
 		{"Condition", "code=x&_summary=count", "", true},
 	}
