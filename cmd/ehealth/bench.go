@@ -52,6 +52,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	workers := fs.Int("workers", 0, "files loaded at once (default: 1 on SQLite, 4 on PostgreSQL)")
 	rounds := fs.Int("rounds", 6, "the runs take turns in this many rounds, so changes in the machine's other load fall on all alike")
 	noHTTP := fs.Bool("no-http", false, "skip the workload run over HTTP")
+	noAnalyze := fs.Bool("no-analyze", false, "skip refreshing the planner statistics (when a run before this one refreshed them and nothing was loaded since)")
 	broad := fs.Int("broad-searches", 0, "as serve's --broad-searches: broad searches run at once (0: one fewer than the processors)")
 	queries := fs.String("queries", "", "run only the mix's queries whose names contain one of these comma-separated words (e.g. \"patient+code\")")
 	if err := parseFlags(fs, args[1:]); err != nil {
@@ -59,7 +60,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	rep, err := benchSearch(ctx, benchFlags{db: *db, resources: *resources, duration: *duration,
 		clients: *clients, rounds: *rounds, sample: *sample, workers: *workers, http: !*noHTTP, log: stderr,
-		queries: splitList(*queries), broad: *broad})
+		queries: splitList(*queries), broad: *broad, analyze: !*noAnalyze})
 	if err != nil {
 		return err
 	}
@@ -83,7 +84,7 @@ type benchFlags struct {
 	duration         time.Duration
 	clients, workers int
 	rounds           int
-	http             bool
+	http, analyze    bool
 	queries          []string
 	broad            int
 	log              io.Writer
@@ -113,7 +114,7 @@ func benchSearch(ctx context.Context, f benchFlags) (bench.Report, error) {
 		Clients: f.clients, Log: f.log, Explain: serviceExplain(p.Service), Queries: f.queries,
 	}
 	// Searches plan well only on fresh statistics, as after any bulk load.
-	if a, ok := p.Store.(interface{ Analyze(context.Context) error }); ok {
+	if a, ok := p.Store.(interface{ Analyze(context.Context) error }); ok && f.analyze {
 		cfg.Analyze = a.Analyze
 	}
 	if f.http {

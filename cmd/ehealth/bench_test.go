@@ -36,7 +36,7 @@ func TestBenchSearch(t *testing.T) {
 	}
 	rep, err := benchSearch(t.Context(), benchFlags{
 		db: "sqlite:" + filepath.Join(t.TempDir(), "bench.db"), sample: sample,
-		resources: 100, duration: time.Second, clients: 4, http: true, log: io.Discard,
+		resources: 100, duration: time.Second, clients: 4, http: true, analyze: true, log: io.Discard,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,8 @@ package resource
 import (
 	"context"
 	"runtime"
+	"sync"
+	"time"
 
 	"github.com/ehealthplus/ehealth/internal/outcome"
 	"github.com/ehealthplus/ehealth/internal/search"
@@ -13,39 +15,98 @@ import (
 // A search confined to one patient's record (Patient/x/Observation,
 // Observation?patient=x …) or looking resources up by id, business
 // identifier or canonical url reads a few index rows whatever the size of
-// the territory. Any other search may read a large share of it: a count of
-// a common code, a chain or _has over a common value, a full-text search.
-// With as many of those running as there are processors, the clinician's
-// patient-scoped read waits behind them for a processor and a database
-// connection (at 1M resources on 2 processors its p99 went from 15 ms
-// alone to over 100 ms in a mix with them). So broad searches take turns
-// in a lane of their own, at most WithBroadSearches at once (one fewer than
-// the processors by default, at least one): the narrow ones always find a
-// processor free. Broad searches then wait for each other instead.
+// the territory: a narrow search. Any other search may read a large share
+// of it: a count of a common code, a chain or _has over a common value, a
+// full-text search. With as many of those running as there are processors,
+// the clinician's patient-scoped read waits behind them for a processor
+// (at 1M resources on 2 processors its p99 went from 15 ms alone to over
+// 100 ms in a mix with them). So broad searches take turns in a lane: while
+// narrow searches are arriving (one began within narrowWindow), at most
+// WithBroadSearches of them run at once — one fewer than the processors by
+// default, at least one — so a narrow search always finds a processor;
+// when none are, broad searches may use every processor.
 
-// WithBroadSearches sets how many broad searches run at once (n < 1: the
-// default, one fewer than the processors and at least one).
-func WithBroadSearches(n int) Option {
-	return func(s *Service) {
-		if n < 1 {
-			n = defaultBroadSearches()
+// narrowWindow is how long after a narrow search began the lane keeps a
+// processor for the next.
+const narrowWindow = time.Second
+
+// lane admits broad searches.
+type lane struct {
+	now      func() time.Time
+	all      int // broad searches at once when no narrow search is arriving
+	reserved int // … and while narrow ones are
+
+	mu         sync.Mutex
+	running    int
+	lastNarrow time.Time
+	changed    chan struct{} // closed when running falls
+}
+
+// newLane admits up to reserved broad searches at once while narrow ones
+// are arriving, and up to the processors (or reserved, if more) otherwise.
+func newLane(reserved int, now func() time.Time) *lane {
+	if reserved < 1 {
+		reserved = max(1, runtime.GOMAXPROCS(0)-1)
+	}
+	return &lane{now: now, all: max(reserved, runtime.GOMAXPROCS(0)), reserved: reserved, changed: make(chan struct{})}
+}
+
+// narrow notes that a narrow search begins.
+func (l *lane) narrow() {
+	l.mu.Lock()
+	l.lastNarrow = l.now()
+	l.mu.Unlock()
+}
+
+// enter waits for a place for a broad search and returns the function that
+// gives it back.
+func (l *lane) enter(ctx context.Context) (func(), error) {
+	for {
+		l.mu.Lock()
+		limit, until := l.all, time.Duration(0)
+		if since := l.now().Sub(l.lastNarrow); since < narrowWindow {
+			limit, until = l.reserved, narrowWindow-since
 		}
-		s.broad = make(chan struct{}, n)
+		if l.running < limit {
+			l.running++
+			l.mu.Unlock()
+			return l.leave, nil
+		}
+		// Wait for a place, or for the reserve to lapse when that would
+		// make one.
+		changed, lapses := l.changed, until > 0 && l.running < l.all
+		l.mu.Unlock()
+		var lapsed <-chan time.Time
+		var timer *time.Timer
+		if lapses {
+			timer = time.NewTimer(until)
+			lapsed = timer.C
+		}
+		select {
+		case <-changed:
+		case <-lapsed:
+		case <-ctx.Done():
+			return nil, outcome.Wrap(outcome.Transient, "search: waiting for a broad search to finish", ctx.Err())
+		}
+		if timer != nil {
+			timer.Stop()
+		}
 	}
 }
 
-// defaultBroadSearches is one fewer than the processors, at least one.
-func defaultBroadSearches() int { return max(1, runtime.GOMAXPROCS(0)-1) }
+func (l *lane) leave() {
+	l.mu.Lock()
+	l.running--
+	close(l.changed)
+	l.changed = make(chan struct{})
+	l.mu.Unlock()
+}
 
-// enterBroad waits for a place in the broad-search lane and returns the
-// function that gives it back.
-func (s *Service) enterBroad(ctx context.Context) (func(), error) {
-	select {
-	case s.broad <- struct{}{}:
-		return func() { <-s.broad }, nil
-	case <-ctx.Done():
-		return nil, outcome.Wrap(outcome.Transient, "search: waiting for a broad search to finish", ctx.Err())
-	}
+// WithBroadSearches sets how many broad searches run at once while narrow
+// ones are arriving (n < 1: the default, one fewer than the processors and
+// at least one).
+func WithBroadSearches(n int) Option {
+	return func(s *Service) { s.broad = newLane(n, func() time.Time { return s.now() }) }
 }
 
 // broadSearch reports whether q, run in the compartment of patient ("" for

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -48,7 +49,12 @@ func TestBroadSearchLane(t *testing.T) {
 		t.Run(be.Name, func(t *testing.T) {
 			h := &heldStore{Store: be.Open(t), reached: make(chan struct{}, 8), release: make(chan struct{})}
 			t.Cleanup(func() { h.Store.Close() })
+			// One processor: the lane admits one broad search whether or
+			// not narrow ones are arriving (lane_internal_test.go tests
+			// the difference).
+			procs := runtime.GOMAXPROCS(1)
 			p, err := platform.Open(t.Context(), h, slog.New(slog.NewTextHandler(io.Discard, nil)), platform.WithBroadSearches(1))
+			runtime.GOMAXPROCS(procs)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -101,11 +101,13 @@ func (s *Service) Search(ctx context.Context, c Caller, typ string, params url.V
 		}
 	}
 	if broadSearch(q, patient) {
-		leave, err := s.enterBroad(ctx)
+		leave, err := s.broad.enter(ctx)
 		if err != nil {
 			return SearchResult{}, err
 		}
 		defer leave()
+	} else {
+		s.broad.narrow()
 	}
 	sq := store.SearchQuery{Plan: q, Access: access, After: opts.Cursor, Patient: patient}
 	page, err := s.store.Search(ctx, sq)

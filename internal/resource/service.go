@@ -73,7 +73,7 @@ type Service struct {
 	preparing chan struct{}
 	// broad is the lane of the searches that may read a large share of
 	// the database (lane.go).
-	broad chan struct{}
+	broad *lane
 }
 
 // Indexer computes the search index rows of a resource version.
@@ -171,9 +171,12 @@ type Option func(*Service)
 func New(st store.Store, v Validator, opts ...Option) *Service {
 	s := &Service{store: st, validator: v, now: time.Now, newID: uuid.NewString, observers: map[string][]Observer{},
 		txHooks: map[string][]TxHook{}, restricted: labelSet(DefaultRestrictedLabels),
-		preparing: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1)), broad: make(chan struct{}, defaultBroadSearches())}
+		preparing: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1))}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.broad == nil {
+		s.broad = newLane(0, func() time.Time { return s.now() })
 	}
 	return s
 }
