@@ -2,7 +2,9 @@ package resource
 
 import (
 	"context"
+	"math"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -23,32 +25,34 @@ import (
 // 100 ms in a mix with them). So broad searches take turns in a lane: while
 // narrow searches are arriving (one began within narrowWindow), at most
 // WithBroadSearches of them run at once — one fewer than the processors by
-// default, at least one — so a narrow search always finds a processor;
-// when none are, broad searches may use every processor.
+// default, at least one — so a narrow search always finds a processor, and
+// the others wait their turn in order of arrival; when no narrow search is
+// arriving, broad searches run as they come.
 
-// narrowWindow is how long after a narrow search began the lane keeps a
-// processor for the next.
+// narrowWindow is how long after a narrow search began the lane keeps
+// processors for the next.
 const narrowWindow = time.Second
 
-// lane admits broad searches.
+// lane admits broad searches, first come first served.
 type lane struct {
 	now      func() time.Time
-	all      int // broad searches at once when no narrow search is arriving
-	reserved int // … and while narrow ones are
+	window   time.Duration // narrowWindow
+	reserved int           // broad searches at once while narrow ones are arriving
 
 	mu         sync.Mutex
 	running    int
 	lastNarrow time.Time
-	changed    chan struct{} // closed when running falls
+	queue      []chan struct{} // waiting broad searches, oldest first; closed when admitted
 }
 
 // newLane admits up to reserved broad searches at once while narrow ones
-// are arriving, and up to the processors (or reserved, if more) otherwise.
+// are arriving (reserved < 1: one fewer than the processors, at least one)
+// and any number otherwise.
 func newLane(reserved int, now func() time.Time) *lane {
 	if reserved < 1 {
 		reserved = max(1, runtime.GOMAXPROCS(0)-1)
 	}
-	return &lane{now: now, all: max(reserved, runtime.GOMAXPROCS(0)), reserved: reserved, changed: make(chan struct{})}
+	return &lane{now: now, window: narrowWindow, reserved: reserved}
 }
 
 // narrow notes that a narrow search begins.
@@ -58,47 +62,87 @@ func (l *lane) narrow() {
 	l.mu.Unlock()
 }
 
-// enter waits for a place for a broad search and returns the function that
-// gives it back.
+// limit is how many broad searches may run now, and, when that is
+// reserved, how long until it lapses. Called with mu held.
+func (l *lane) limit() (int, time.Duration) {
+	if since := l.now().Sub(l.lastNarrow); since < l.window {
+		return l.reserved, l.window - since
+	}
+	return math.MaxInt, 0
+}
+
+// admit lets in the oldest waiting searches the limit allows. Called with
+// mu held.
+func (l *lane) admit() {
+	limit, _ := l.limit()
+	for len(l.queue) > 0 && l.running < limit {
+		l.running++
+		close(l.queue[0])
+		l.queue = l.queue[1:]
+	}
+}
+
+// enter waits for a place for a broad search, behind those waiting
+// already, and returns the function that gives it back.
 func (l *lane) enter(ctx context.Context) (func(), error) {
-	for {
-		l.mu.Lock()
-		limit, until := l.all, time.Duration(0)
-		if since := l.now().Sub(l.lastNarrow); since < narrowWindow {
-			limit, until = l.reserved, narrowWindow-since
-		}
-		if l.running < limit {
-			l.running++
-			l.mu.Unlock()
-			return l.leave, nil
-		}
-		// Wait for a place, or for the reserve to lapse when that would
-		// make one.
-		changed, lapses := l.changed, until > 0 && l.running < l.all
+	l.mu.Lock()
+	limit, lapses := l.limit()
+	if len(l.queue) == 0 && l.running < limit {
+		l.running++
 		l.mu.Unlock()
+		return l.leave, nil
+	}
+	admitted := make(chan struct{})
+	l.queue = append(l.queue, admitted)
+	l.mu.Unlock()
+	for {
 		var lapsed <-chan time.Time
 		var timer *time.Timer
-		if lapses {
-			timer = time.NewTimer(until)
+		if lapses > 0 {
+			timer = time.NewTimer(lapses)
 			lapsed = timer.C
 		}
 		select {
-		case <-changed:
+		case <-admitted:
+			if timer != nil {
+				timer.Stop()
+			}
+			return l.leave, nil
 		case <-lapsed:
+			// The reserve may have lapsed: let in what the limit now allows.
+			l.mu.Lock()
+			l.admit()
+			_, lapses = l.limit()
+			l.mu.Unlock()
 		case <-ctx.Done():
+			if timer != nil {
+				timer.Stop()
+			}
+			l.giveUp(admitted)
 			return nil, outcome.Wrap(outcome.Transient, "search: waiting for a broad search to finish", ctx.Err())
-		}
-		if timer != nil {
-			timer.Stop()
 		}
 	}
 }
 
+// giveUp takes a waiting search out of the queue, or, when it was
+// admitted meanwhile, gives its place back.
+func (l *lane) giveUp(admitted chan struct{}) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	select {
+	case <-admitted:
+		l.running--
+		l.admit()
+	default:
+		l.queue = slices.DeleteFunc(l.queue, func(c chan struct{}) bool { return c == admitted })
+	}
+}
+
+// leave gives a place back.
 func (l *lane) leave() {
 	l.mu.Lock()
 	l.running--
-	close(l.changed)
-	l.changed = make(chan struct{})
+	l.admit()
 	l.mu.Unlock()
 }
 

@@ -43,72 +43,88 @@ func TestBroadSearch(t *testing.T) {
 	}
 }
 
-// TestLane: broad searches use every processor until a narrow search
-// begins; then, for narrowWindow, they keep one free; a place given back
-// or the window lapsing lets a waiting one in; one given up waiting gets
-// a transient error.
+// TestLane: broad searches run as they come until a narrow search
+// begins; then, for the window, at most the reserved number run, the
+// others waiting in order of arrival; a place given back or the window
+// lapsing lets the oldest in; one given up waiting gets a transient error
+// and leaves the queue.
 func TestLane(t *testing.T) {
 	var mu sync.Mutex
 	clock := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
 	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
 	advance := func(d time.Duration) { mu.Lock(); clock = clock.Add(d); mu.Unlock() }
-	l := &lane{now: now, all: 2, reserved: 1, changed: make(chan struct{})}
+	l := newLane(1, now)
+	l.window = 20 * time.Millisecond // re-checked this often in real time; decided by clock
 	brief := func() context.Context {
 		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Millisecond)
 		t.Cleanup(cancel)
 		return ctx
 	}
-	enter := func(ctx context.Context) (func(), error) { return l.enter(ctx) }
+	// wait enters in the background, reporting on the returned channel
+	// once admitted (and then holding the place until release is closed).
+	release := make(chan struct{})
+	wait := func() chan error {
+		got := make(chan error, 1)
+		go func() {
+			leave, err := l.enter(t.Context())
+			got <- err
+			if err == nil {
+				<-release
+				leave()
+			}
+		}()
+		return got
+	}
+	blocked := func(got chan error, what string) {
+		t.Helper()
+		select {
+		case err := <-got:
+			t.Fatalf("%s got in: %v", what, err)
+		case <-time.After(60 * time.Millisecond):
+		}
+	}
 
-	leaveA, err := enter(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaveB, err := enter(brief())
-	if err != nil {
-		t.Fatalf("second broad search with no narrow one arriving: %v", err)
-	}
-	if _, err := enter(brief()); !outcome.Is(err, outcome.Transient) {
-		t.Fatalf("third broad search on two processors: %v, want to wait and give up", err)
-	}
-	leaveB()
-	l.narrow()
-	if _, err := enter(brief()); !outcome.Is(err, outcome.Transient) {
-		t.Fatalf("second broad search while narrow ones arrive: %v, want to wait and give up", err)
-	}
-	// A waiting broad search gets in when the window lapses …
-	got := make(chan error, 1)
-	go func() {
-		leave, err := enter(t.Context())
-		if err == nil {
-			leave()
+	var leaves []func()
+	for range 3 {
+		leave, err := l.enter(brief())
+		if err != nil {
+			t.Fatalf("broad search with no narrow one arriving: %v", err)
 		}
-		got <- err
-	}()
-	select {
-	case err := <-got:
-		t.Fatalf("broad search got in within the window: %v", err)
-	case <-time.After(20 * time.Millisecond):
+		leaves = append(leaves, leave)
 	}
-	advance(narrowWindow)
-	if err := <-got; err != nil {
-		t.Fatal(err)
-	}
-	// … or when a place is given back.
 	l.narrow()
-	go func() {
-		leave, err := enter(t.Context())
-		if err == nil {
-			leave()
-		}
-		got <- err
-	}()
-	time.Sleep(10 * time.Millisecond)
-	leaveA()
-	if err := <-got; err != nil {
+	if _, err := l.enter(brief()); !outcome.Is(err, outcome.Transient) {
+		t.Fatalf("broad search while narrow ones arrive and three run: %v, want to wait and give up", err)
+	}
+	if len(l.queue) != 0 {
+		t.Fatalf("%d left in the queue after giving up", len(l.queue))
+	}
+	first := wait()
+	blocked(first, "first waiting search")
+	second := wait()
+	leaves[0]()
+	leaves[1]()
+	blocked(first, "first waiting search with one still running")
+	leaves[2]()
+	if err := <-first; err != nil {
 		t.Fatal(err)
 	}
-	if l.running != 0 {
-		t.Errorf("%d places still taken", l.running)
+	blocked(second, "second waiting search while the first runs")
+	// The window lapses (no narrow search since): the second gets in.
+	advance(time.Second)
+	if err := <-second; err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		l.mu.Lock()
+		running := l.running
+		l.mu.Unlock()
+		if running == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d places still taken", running)
+		}
 	}
 }
