@@ -3,6 +3,7 @@ package resource
 import (
 	"context"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -71,6 +72,8 @@ type Service struct {
 	// writer waited for a processor between its statements, and every
 	// client waited for the writer.
 	preparing chan struct{}
+	// transactions counts the transaction Bundles in flight (prepareAll).
+	transactions atomic.Int64
 	// broad is the lane of the searches that may read a large share of
 	// the database (lane.go).
 	broad *lane
