@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -52,11 +53,23 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	workers := fs.Int("workers", 0, "files loaded at once (default: 1 on SQLite, 4 on PostgreSQL)")
 	rounds := fs.Int("rounds", 6, "the runs take turns in this many rounds, so changes in the machine's other load fall on all alike")
 	noHTTP := fs.Bool("no-http", false, "skip the workload run over HTTP")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the workload runs (load included) to this file")
 	noAnalyze := fs.Bool("no-analyze", false, "skip refreshing the planner statistics (when a run before this one refreshed them and nothing was loaded since)")
 	broad := fs.Int("broad-searches", 0, "as serve's --broad-searches: broad searches run at once (0: one fewer than the processors)")
 	queries := fs.String("queries", "", "run only the mix's queries whose names contain one of these comma-separated words (e.g. \"patient+code\")")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	rep, err := benchSearch(ctx, benchFlags{db: *db, resources: *resources, duration: *duration,
 		clients: *clients, rounds: *rounds, sample: *sample, workers: *workers, http: !*noHTTP, log: stderr,

@@ -31,8 +31,8 @@ func (b *builder) where(plan *search.Query, patient string) (string, error) {
 		sc.types = []string{plan.ResourceType}
 	}
 	key := "c.patient_key"
-	if b.semi && sc.patient == "" && b.d.Unindexed != nil {
-		key = b.d.Unindexed(key)
+	if b.semi && sc.patient == "" {
+		key = b.unindexed(key)
 	}
 	conds := []string{"NOT c.deleted", b.typeCond("c.type", sc.types), b.scopedAccess(key, sc)}
 	for _, cl := range plan.Clauses {
@@ -293,7 +293,7 @@ func (b *builder) chainConds(c search.Clause, sc scope, r, t string) (string, er
 		return "", err
 	}
 	return and(r+".param = "+b.arg(c.Param.Code), b.rowScope(r, sc), r+".target_base = ''",
-		b.typeCond(t+".type", c.Chain.Types), "NOT "+t+".deleted", b.accessCond(t+".patient_key"), inner), nil
+		b.typeCond(t+".type", c.Chain.Types), "NOT "+t+".deleted", b.accessCond(b.probeKey(t+".patient_key")), inner), nil
 }
 
 // has: a visible resource of Has.Type refers to the resource through
@@ -338,7 +338,7 @@ func (b *builder) hasRefs(c search.Clause, r string) (string, error) {
 		return "", err
 	}
 	return and(r+".res_type = "+b.arg(h.Type), r+".param = "+b.arg(h.Ref.Code), r+".target_base = ''",
-		b.accessCond(r+".patient_key"), inner), nil
+		b.accessCond(b.probeKey(r+".patient_key")), inner), nil
 }
 
 // current is "rid is a live, visible resource of the scope meeting cond",

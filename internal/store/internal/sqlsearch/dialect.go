@@ -135,6 +135,27 @@ func (b *builder) in(expr string, vals []string) string {
 	return b.d.InList(expr, b.arg(b.d.ListArg(vals)))
 }
 
+// unindexed is col, marked for the planner not to read an index for it
+// where the dialect can (SQLite). The access predicate's list of visible
+// patients (thousands for a broad caller) must not drive a probe or a
+// look that is meant to start from a resource or an index range: SQLite
+// cannot tell how long the list is and otherwise probes the patient
+// index once per visible patient.
+func (b *builder) unindexed(col string) string {
+	if b.d.Unindexed == nil {
+		return col
+	}
+	return b.d.Unindexed(col)
+}
+
+// probeKey is col unindexed when the query probes per resource (semi).
+func (b *builder) probeKey(col string) string {
+	if !b.semi {
+		return col
+	}
+	return b.unindexed(col)
+}
+
 // accessCond is the access predicate on a patient_key column: "" when
 // nothing is hidden. The non-patient key "" joins the visible keys' list
 // when NonPatient is set, so that part is one list membership (which

@@ -92,7 +92,7 @@ func (b *builder) chainTargets(c search.Clause) (string, error) {
 		return "", err
 	}
 	return "SELECT 1 FROM resource_current " + t + " WHERE " + and(b.typeCond(t+".type", c.Chain.Types), "NOT "+t+".deleted",
-		b.accessCond(t+".patient_key"), inner), nil
+		b.accessCond(b.unindexed(t+".patient_key")), inner), nil
 }
 
 // hasSize selects a row for each reference of _has clause c's set. When
@@ -116,7 +116,7 @@ func (b *builder) hasSize(c search.Clause, sc scope) (string, error) {
 	}
 	return "SELECT 1 FROM (" + rows + ") d JOIN idx_reference " + r + " ON " + r + ".rid = d.rid WHERE " +
 		and(r+".res_type = "+b.arg(h.Type), r+".param = "+b.arg(h.Ref.Code), r+".target_base = ''",
-			b.accessCond(r+".patient_key"), b.typeCond(r+".target_type", sc.types)), nil
+			b.accessCond(b.unindexed(r+".patient_key")), b.typeCond(r+".target_type", sc.types)), nil
 }
 
 // clauseName names a clause in an error: its parameter or _has.
