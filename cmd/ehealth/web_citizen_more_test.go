@@ -22,6 +22,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/ehealthplus/ehealth/internal/auth/login"
+	"github.com/ehealthplus/ehealth/internal/web"
 	"github.com/ehealthplus/ehealth/internal/web/citizen"
 	"github.com/ehealthplus/ehealth/internal/web/webtest"
 )
@@ -143,7 +144,7 @@ func folderJourney(t *testing.T, s *webServer, b *webtest.Browser, app, me strin
 			t.Errorf("a DocumentReference titled %q", title)
 			continue
 		}
-		if !hasTag(doc, citizen.OriginSystem, citizen.OriginCitizen) {
+		if !hasTag(doc, web.OriginSystem, web.OriginCitizen) {
 			t.Errorf("%s: not tagged citizen-provided: %v", title, doc["meta"])
 		}
 		if subj := str(doc, "subject", "reference"); subj != "Patient/"+me {
@@ -162,7 +163,7 @@ func folderJourney(t *testing.T, s *webServer, b *webtest.Browser, app, me strin
 		if sc := str(bin, "securityContext", "reference"); sc != "Patient/"+me {
 			t.Errorf("%s: Binary securityContext %q, want Patient/%s", title, sc, me)
 		}
-		if !hasTag(bin, citizen.OriginSystem, citizen.OriginCitizen) {
+		if !hasTag(bin, web.OriginSystem, web.OriginCitizen) {
 			t.Errorf("%s: the Binary is not tagged citizen-provided", title)
 		}
 		if data, err := base64.StdEncoding.DecodeString(str(bin, "data")); err != nil || !bytes.Equal(data, want.body) || str(bin, "contentType") != want.typ {

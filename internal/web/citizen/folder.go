@@ -27,7 +27,7 @@ var resourceID = regexp.MustCompile(`^[A-Za-z0-9\-.]{1,64}$`)
 // folder lists the documents the citizen keeps (citizen-provided
 // DocumentReferences).
 func folder(c *web.Ctx) error {
-	b, err := search(c, "DocumentReference", url.Values{"_tag": {OriginSystem + "|" + OriginCitizen}, "_count": {"50"}, "_sort": {"-date"}})
+	b, err := search(c, "DocumentReference", url.Values{"_tag": {web.OriginSystem + "|" + web.OriginCitizen}, "_count": {"50"}, "_sort": {"-date"}})
 	if err != nil {
 		return err
 	}
@@ -82,7 +82,7 @@ func upload(c *web.Ctx) error {
 	}
 	ctx := c.R.Context()
 	subject := map[string]any{"reference": "Patient/" + patient(c)}
-	tag := []any{map[string]any{"system": OriginSystem, "code": OriginCitizen, "display": "Citizen-provided"}}
+	tag := []any{map[string]any{"system": web.OriginSystem, "code": web.OriginCitizen, "display": "Citizen-provided"}}
 	bin, err := c.FHIR.Create(ctx, web.Resource{"resourceType": "Binary", "contentType": typ, "securityContext": subject,
 		"meta": map[string]any{"tag": tag}, "data": base64.StdEncoding.EncodeToString(body)})
 	if err != nil {
@@ -116,7 +116,7 @@ func download(c *web.Ctx) error {
 		return err
 	}
 	bid, ok := strings.CutPrefix(web.Str(doc, "content", 0, "attachment", "url"), "Binary/")
-	if !ok || !resourceID.MatchString(bid) || !isCitizen(doc) {
+	if !ok || !resourceID.MatchString(bid) || !web.CitizenProvided(doc) {
 		return outcome.New(outcome.NotFound, "citizen: document %s has no file in the folder", id)
 	}
 	bin, err := c.FHIR.Read(ctx, "Binary", bid)

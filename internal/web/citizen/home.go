@@ -23,7 +23,7 @@ func home(c *web.Ctx) error {
 	if err != nil {
 		return err
 	}
-	lab, _ := kindOf("lab")
+	lab, _ := web.KindOf(kinds, "lab")
 	results, err := collect(c, lab, "5")
 	if err != nil {
 		return err
@@ -31,9 +31,9 @@ func home(c *web.Ctx) error {
 	if len(results) > 5 {
 		results = results[:5]
 	}
-	var upcoming []item
+	var upcoming []web.RecordItem
 	for _, a := range appts.Matches {
-		upcoming = append(upcoming, itemOf(a))
+		upcoming = append(upcoming, web.RecordItemOf(a))
 	}
 	return c.Render("home", map[string]any{"Name": web.List(p, "name"), "Self": c.Session.FHIRUser == "Patient/"+patient(c),
 		"Allergies": allergies, "Appointments": upcoming, "Results": results})

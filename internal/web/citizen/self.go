@@ -38,13 +38,13 @@ var measures = []measure{
 // selfRecorded lists the citizen's own measurements, apart from clinical
 // ones, and the form to add one.
 func selfRecorded(c *web.Ctx) error {
-	b, err := search(c, "Observation", url.Values{"_tag": {OriginSystem + "|" + OriginCitizen}, "_sort": {"-date"}, "_count": {"50"}})
+	b, err := search(c, "Observation", url.Values{"_tag": {web.OriginSystem + "|" + web.OriginCitizen}, "_sort": {"-date"}, "_count": {"50"}})
 	if err != nil {
 		return err
 	}
-	var items []item
+	var items []web.RecordItem
 	for _, r := range b.Matches {
-		items = append(items, itemOf(r))
+		items = append(items, web.RecordItemOf(r))
 	}
 	return c.Render("self", map[string]any{"Items": items, "Measures": measures, "Now": time.Now().In(web.HongKong()).Format("2006-01-02T15:04")})
 }
@@ -67,7 +67,7 @@ func addSelfRecorded(c *web.Ctx) error {
 		return outcome.At(outcome.Invalid, "when", "citizen: when you measured is not a past date and time")
 	}
 	obs := web.Resource{"resourceType": "Observation", "status": "final",
-		"meta":              map[string]any{"tag": []any{map[string]any{"system": OriginSystem, "code": OriginCitizen, "display": "Citizen-provided"}}},
+		"meta":              map[string]any{"tag": []any{map[string]any{"system": web.OriginSystem, "code": web.OriginCitizen, "display": "Citizen-provided"}}},
 		"category":          []any{map[string]any{"coding": []any{map[string]any{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": m.Category}}}},
 		"code":              map[string]any{"coding": []any{map[string]any{"system": "http://loinc.org", "code": m.Code, "display": m.Display}}, "text": m.Display},
 		"subject":           map[string]any{"reference": "Patient/" + patient(c)},

@@ -66,9 +66,9 @@ func trends(c *web.Ctx) error {
 	}
 	var lines []trendLine
 	for k, rs := range groups {
-		latest := itemOf(rs[0])
+		latest := web.RecordItemOf(rs[0])
 		lines = append(lines, trendLine{Key: base64.RawURLEncoding.EncodeToString([]byte(k)), Name: web.Display(web.Get(rs[0], "code")), Latest: latest.Value, Date: latest.Date,
-			Count: len(rs), Citizen: isCitizen(rs[0])})
+			Count: len(rs), Citizen: web.CitizenProvided(rs[0])})
 	}
 	slices.SortFunc(lines, func(a, b trendLine) int { return strings.Compare(a.Name, b.Name) })
 	return c.Render("trends", map[string]any{"Lines": lines})
@@ -101,8 +101,8 @@ func trend(c *web.Ctx) error {
 	ss := seriesOf(rs)
 	var rows []row
 	for _, r := range rs {
-		it := itemOf(r)
-		rw := row{Date: it.Date, Flag: web.Display(web.Get(r, "interpretation", 0)), Citizen: isCitizen(r)}
+		it := web.RecordItemOf(r)
+		rw := row{Date: it.Date, Flag: web.Display(web.Get(r, "interpretation", 0)), Citizen: web.CitizenProvided(r)}
 		if v := web.Get(r, "valueQuantity"); v != nil {
 			rw.Values = []string{web.FormatNumber(c.Lang, web.Str(v, "value"))}
 		}
@@ -140,7 +140,7 @@ func seriesOf(rs []web.Resource) []series {
 		ss[i].Points = append(ss[i].Points, point{At: t, Date: at, Value: f})
 	}
 	for _, r := range slices.Backward(rs) {
-		at := itemOf(r).Date
+		at := web.RecordItemOf(r).Date
 		if v := web.Get(r, "valueQuantity"); v != nil {
 			add(web.Display(web.Get(r, "code")), web.Str(v, "unit"), at, web.Get(v, "value"))
 		}

@@ -190,7 +190,7 @@ func stored(resp web.Resource) []string {
 	for _, e := range web.List(resp, "entry") {
 		parts := strings.Split(web.Str(e, "response", "location"), "/")
 		for i := 0; i+1 < len(parts); i++ {
-			if recordType(parts[i]) && idPattern.MatchString(parts[i+1]) {
+			if web.RecordType(web.RecordKinds, parts[i]) && idPattern.MatchString(parts[i+1]) {
 				out = append(out, parts[i]+"/"+parts[i+1])
 				break
 			}

@@ -43,7 +43,7 @@ func ownDeposit(r web.Resource, org string) bool {
 func history(c *web.Ctx) error {
 	org := orgID(c)
 	since := time.Now().AddDate(0, 0, -historyDays).UTC().Format(time.RFC3339)
-	var items []item
+	var items []web.RecordItem
 	for _, typ := range historyTypes {
 		b, err := search(c, typ, url.Values{"_lastUpdated": {"ge" + since}, "_sort": {"-_lastUpdated"}, "_count": {historyMax}})
 		if err != nil {
@@ -54,11 +54,11 @@ func history(c *web.Ctx) error {
 		}
 		for _, r := range b.Matches {
 			if ownDeposit(r, org) {
-				items = append(items, itemOf(r))
+				items = append(items, web.RecordItemOf(r))
 			}
 		}
 	}
-	slices.SortStableFunc(items, func(a, b item) int { return strings.Compare(b.Updated, a.Updated) })
+	slices.SortStableFunc(items, func(a, b web.RecordItem) int { return strings.Compare(b.Updated, a.Updated) })
 	return c.Render("history", map[string]any{"Items": items, "Days": historyDays})
 }
 

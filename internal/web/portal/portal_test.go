@@ -36,7 +36,7 @@ func TestTranslated(t *testing.T) {
 		t.Errorf("template text not through the catalogue:\n%s", strings.Join(words, "\n"))
 	}
 	var keys []string
-	for _, k := range kinds {
+	for _, k := range web.RecordKinds {
 		keys = append(keys, "kind."+k.Key)
 		for _, typ := range k.Types {
 			keys = append(keys, "type."+typ)

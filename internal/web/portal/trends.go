@@ -67,7 +67,7 @@ func trends(c *web.Ctx) error {
 	}
 	var lines []trendLine
 	for k, rs := range groups {
-		it := itemOf(rs[0])
+		it := web.RecordItemOf(rs[0])
 		lines = append(lines, trendLine{Key: base64.RawURLEncoding.EncodeToString([]byte(k)), Name: web.Display(web.Get(rs[0], "code")),
 			Latest: it.Value, Date: it.Date, Count: len(rs)})
 	}
@@ -102,7 +102,7 @@ func trend(c *web.Ctx) error {
 	var rows []trendRow
 	var pts []point
 	for _, r := range rs {
-		it := itemOf(r)
+		it := web.RecordItemOf(r)
 		rows = append(rows, trendRow{Date: it.Date, Value: web.FormatNumber(c.Lang, web.Str(r, "valueQuantity", "value")),
 			Flag: web.Display(web.Get(r, "interpretation", 0))})
 		v, err := strconv.ParseFloat(web.Str(r, "valueQuantity", "value"), 64)

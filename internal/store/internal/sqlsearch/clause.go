@@ -31,8 +31,8 @@ func (b *builder) where(plan *search.Query, patient string) (string, error) {
 		sc.types = []string{plan.ResourceType}
 	}
 	key := "c.patient_key"
-	if b.semi && sc.patient == "" {
-		key = b.unindexed(key)
+	if sc.patient == "" {
+		key = b.probeKey(key)
 	}
 	conds := []string{"NOT c.deleted", b.typeCond("c.type", sc.types), b.scopedAccess(key, sc)}
 	for _, cl := range plan.Clauses {
