@@ -1,10 +1,8 @@
 package deposit
 
 import (
-	"bytes"
 	"fmt"
 
-	"github.com/ehealthplus/ehealth/internal/fhir"
 	"github.com/ehealthplus/ehealth/internal/resource"
 	"github.com/ehealthplus/ehealth/internal/store"
 )
@@ -28,46 +26,12 @@ func (d *deposit) decide() {
 			it.changed = true
 		} else {
 			it.res["id"] = it.existing.ID
-			it.changed = d.newRefs(it) || !sameContent(it.cur, it.res)
+			it.changed = d.newRefs(it) || !resource.SameContent(it.cur, it.res)
 		}
 		if it.changed {
 			it.provenance = d.provenance(it)
 		}
 	}
-}
-
-// sameContent reports whether a stored resource and the one deposited
-// hold the same content, meta.versionId and meta.lastUpdated aside — the
-// resource service's rule for an update that stores no version.
-func sameContent(stored, res map[string]any) bool {
-	a, errA := fhir.Marshal(withoutVersionMeta(stored))
-	b, errB := fhir.Marshal(withoutVersionMeta(res))
-	return errA == nil && errB == nil && bytes.Equal(a, b)
-}
-
-// withoutVersionMeta is a shallow copy of res without meta.versionId and
-// meta.lastUpdated (and without meta when nothing else is in it).
-func withoutVersionMeta(res map[string]any) map[string]any {
-	out := make(map[string]any, len(res))
-	for k, v := range res {
-		out[k] = v
-	}
-	meta, _ := res["meta"].(map[string]any)
-	if meta == nil {
-		return out
-	}
-	m := make(map[string]any, len(meta))
-	for k, v := range meta {
-		if k != "versionId" && k != "lastUpdated" {
-			m[k] = v
-		}
-	}
-	if len(m) == 0 {
-		delete(out, "meta")
-	} else {
-		out["meta"] = m
-	}
-	return out
 }
 
 // provenance is the Provenance recorded with a change of a stored record:

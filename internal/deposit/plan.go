@@ -112,7 +112,7 @@ func (d *deposit) classify(it *item) {
 func (d *deposit) checkSubject(it *item) {
 	paths := fhir.PatientCompartmentPaths(it.typ)
 	for _, p := range paths {
-		for _, ref := range references(it.res, strings.Split(p, ".")) {
+		for _, ref := range fhir.ReferencesAt(it.res, p) {
 			if other, ok := d.byURL[ref]; ok && other.typ == "Patient" {
 				return
 			}
@@ -126,27 +126,6 @@ func (d *deposit) checkSubject(it *item) {
 		at += "." + paths[0]
 	}
 	it.refuse(outcome.At(outcome.Unprocessable, at, "a deposited record names its patient (%s): the Patient entry of the deposit", strings.Join(paths, " or ")))
-}
-
-// references are the Reference.reference values at a path of res.
-func references(v any, segs []string) []string {
-	switch v := v.(type) {
-	case []any:
-		var out []string
-		for _, x := range v {
-			out = append(out, references(x, segs)...)
-		}
-		return out
-	case map[string]any:
-		if len(segs) == 0 {
-			if ref, ok := v["reference"].(string); ok {
-				return []string{ref}
-			}
-			return nil
-		}
-		return references(v[segs[0]], segs[1:])
-	}
-	return nil
 }
 
 // hasIdentifier reports whether resources of typ have an identifier

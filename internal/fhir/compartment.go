@@ -33,7 +33,7 @@ func PatientRefs(res map[string]any) []string {
 	}
 	var ids []string
 	for _, path := range index().compart[rt] {
-		for _, ref := range referencesAt(res, strings.Split(path, ".")) {
+		for _, ref := range ReferencesAt(res, path) {
 			if id, ok := patientID(ref); ok && !contains(ids, id) {
 				ids = append(ids, id)
 			}
@@ -49,6 +49,12 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// ReferencesAt collects the Reference.reference strings at a dotted
+// element path of res ("subject", "participant.actor"), through arrays.
+func ReferencesAt(res map[string]any, path string) []string {
+	return referencesAt(res, strings.Split(path, "."))
 }
 
 // referencesAt collects Reference.reference strings under the path segments.

@@ -442,9 +442,7 @@ func unchanged(ctx context.Context, tx store.Tx, typ, id string, expect int64, k
 	if err != nil {
 		return store.Version{}, false, nil
 	}
-	a, errA := fhir.Marshal(withoutVersionMeta(stored))
-	b, errB := fhir.Marshal(withoutVersionMeta(res))
-	if errA != nil || errB != nil || !bytes.Equal(a, b) {
+	if !SameContent(stored, res) {
 		return store.Version{}, false, nil
 	}
 	if rec, ok := tx.(*recordingTx); ok {
@@ -453,6 +451,15 @@ func unchanged(ctx context.Context, tx store.Tx, typ, id string, expect int64, k
 		rec.done = append(rec.done, Done{Version: noop})
 	}
 	return cur, true, nil
+}
+
+// SameContent reports whether a stored resource and a new one hold the
+// same content, meta.versionId and meta.lastUpdated aside: an update to
+// the same content stores no version (unchanged).
+func SameContent(stored, res map[string]any) bool {
+	a, errA := fhir.Marshal(withoutVersionMeta(stored))
+	b, errB := fhir.Marshal(withoutVersionMeta(res))
+	return errA == nil && errB == nil && bytes.Equal(a, b)
 }
 
 // withoutVersionMeta is a shallow copy of res without meta.versionId and
